@@ -1,0 +1,38 @@
+"""Builds the FastAPI application: the GraphQL API, the web UI and `/healthz`."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
+
+from fastapi import FastAPI
+from fastapi.responses import JSONResponse
+from sqlalchemy import text
+
+from modeldesk.context import AppContext
+
+logger = logging.getLogger(__name__)
+
+
+def create_app(context: AppContext) -> FastAPI:
+    """An app bound to an open context; the caller owns the context's lifetime."""
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        yield
+
+    app = FastAPI(title="modeldesk", lifespan=lifespan, docs_url=None, redoc_url=None)
+    app.state.context = context
+
+    @app.get("/healthz")
+    async def healthz() -> JSONResponse:
+        try:
+            async with context.db.session() as session:
+                await session.execute(text("SELECT 1"))
+        except Exception as exc:  # any failure to reach the database is "unhealthy"
+            logger.warning("health check failed: %s", type(exc).__name__)
+            return JSONResponse({"status": "unavailable", "database": "unreachable"}, 503)
+        return JSONResponse({"status": "ok", "database": "reachable"})
+
+    return app

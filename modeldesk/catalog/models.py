@@ -1,0 +1,246 @@
+"""A model's lifecycle: create, edit, deprecate, reactivate, set default.
+
+Anything that touches a provider's default first locks that provider's row, so
+concurrent default changes queue up instead of racing; the partial unique index
+stays the final guard. Each change writes its audit entry and bumps the
+catalogue version in the same transaction.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+
+from sqlalchemy import select, update
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldesk.auth.principal import Principal
+from modeldesk.catalog.audit import model_snapshot, record_audit
+from modeldesk.catalog.inputs import ModelCreate, ModelUpdate
+from modeldesk.catalog.integrity import translate_integrity_error
+from modeldesk.catalog.prices import open_price_version
+from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.db.session import Database
+from modeldesk.db.tables import LlmModel, LlmProvider
+from modeldesk.enums import ModelStatus
+from modeldesk.errors import ModelDeprecatedError, NotFoundError
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class DeprecateResult:
+    model: LlmModel
+    # The model promoted in its place when it was the default; None when none is left
+    # or when it was not the default.
+    new_default: LlmModel | None
+    was_default: bool
+
+
+@dataclass(frozen=True)
+class SetDefaultResult:
+    model: LlmModel
+    previous_default: LlmModel | None
+
+
+async def _lock_provider(session: AsyncSession, provider_id: int) -> LlmProvider:
+    provider = await session.scalar(
+        select(LlmProvider).where(LlmProvider.id == provider_id).with_for_update()
+    )
+    if provider is None:
+        raise NotFoundError(f"No provider with id {provider_id}.")
+    return provider
+
+
+async def _lock_model(session: AsyncSession, model_id: int) -> LlmModel:
+    """Lock the model's provider, then the model: always in that order, to avoid deadlocks."""
+    provider_id = await session.scalar(select(LlmModel.provider_id).where(LlmModel.id == model_id))
+    if provider_id is None:
+        raise NotFoundError(f"No model with id {model_id}.")
+    await _lock_provider(session, provider_id)
+    model = await session.scalar(select(LlmModel).where(LlmModel.id == model_id).with_for_update())
+    assert model is not None  # models are never deleted, and we hold the provider lock
+    return model
+
+
+async def _current_default(session: AsyncSession, provider_id: int) -> LlmModel | None:
+    return await session.scalar(
+        select(LlmModel).where(LlmModel.provider_id == provider_id, LlmModel.is_default.is_(True))
+    )
+
+
+async def _clear_default(session: AsyncSession, provider_id: int) -> None:
+    await session.execute(
+        update(LlmModel)
+        .where(LlmModel.provider_id == provider_id, LlmModel.is_default.is_(True))
+        .values(is_default=False)
+    )
+
+
+async def create_model(db: Database, actor: Principal, data: ModelCreate) -> LlmModel:
+    actor.require_admin("creating a model")
+    try:
+        async with db.transaction() as session:
+            await _lock_provider(session, data.provider_id)
+            if data.set_as_default:
+                await _clear_default(session, data.provider_id)
+            model = LlmModel(
+                provider_id=data.provider_id,
+                model_id=data.model_id,
+                display_name=data.display_name,
+                cost_input_per_million=data.cost_input_per_million,
+                cost_output_per_million=data.cost_output_per_million,
+                cost_cached_input_per_million=data.cost_cached_input_per_million,
+                status=ModelStatus.ACTIVE.value,
+                is_default=data.set_as_default,
+            )
+            session.add(model)
+            await session.flush()
+            await open_price_version(session, model)
+            await session.refresh(model)
+            record_audit(
+                session, actor, "model.create", "model", model.id, after=model_snapshot(model)
+            )
+            await bump_catalog_version(session)
+    except IntegrityError as exc:
+        raise translate_integrity_error(exc) from exc
+    logger.info("model created: %s (id %s) by %s", model.model_id, model.id, actor.name)
+    return model
+
+
+async def update_model(
+    db: Database, actor: Principal, model_id: int, data: ModelUpdate
+) -> LlmModel:
+    """Change display name and prices; a price change opens a new price version."""
+    actor.require_admin("editing a model")
+    async with db.transaction() as session:
+        model = await _lock_model(session, model_id)
+        before = model_snapshot(model)
+        if data.display_name is not None:
+            model.display_name = data.display_name
+        prices_changed = False
+        for field in ("cost_input_per_million", "cost_output_per_million"):
+            new = getattr(data, field)
+            if new is not None and new != getattr(model, field):
+                setattr(model, field, new)
+                prices_changed = True
+        await session.flush()
+        if prices_changed:
+            await open_price_version(session, model)
+        await session.refresh(model)
+        after = model_snapshot(model)
+        if after != before:
+            record_audit(
+                session, actor, "model.update", "model", model.id, before=before, after=after
+            )
+            await bump_catalog_version(session)
+    return model
+
+
+async def deprecate_model(db: Database, actor: Principal, model_id: int) -> DeprecateResult:
+    """Hide a model from new runs; if it was the default, promote the next active model."""
+    actor.require_admin("deprecating a model")
+    async with db.transaction() as session:
+        model = await _lock_model(session, model_id)
+        before = model_snapshot(model)
+        was_default = model.is_default
+        model.status = ModelStatus.DEPRECATED.value
+        model.is_default = False
+        await session.flush()
+        new_default: LlmModel | None = None
+        if was_default:
+            new_default = await session.scalar(
+                select(LlmModel)
+                .where(
+                    LlmModel.provider_id == model.provider_id,
+                    LlmModel.status == ModelStatus.ACTIVE.value,
+                    LlmModel.id != model.id,
+                )
+                .order_by(LlmModel.id)
+                .limit(1)
+            )
+            if new_default is not None:
+                new_default_before = model_snapshot(new_default)
+                new_default.is_default = True
+                await session.flush()
+                record_audit(
+                    session,
+                    actor,
+                    "model.set_default",
+                    "model",
+                    new_default.id,
+                    before=new_default_before,
+                    after=model_snapshot(new_default),
+                )
+            else:
+                logger.warning(
+                    "provider %s has no active model left to be default", model.provider_id
+                )
+        await session.refresh(model)
+        record_audit(
+            session,
+            actor,
+            "model.deprecate",
+            "model",
+            model.id,
+            before=before,
+            after=model_snapshot(model),
+        )
+        await bump_catalog_version(session)
+    return DeprecateResult(model=model, new_default=new_default, was_default=was_default)
+
+
+async def reactivate_model(db: Database, actor: Principal, model_id: int) -> LlmModel:
+    actor.require_admin("reactivating a model")
+    async with db.transaction() as session:
+        model = await _lock_model(session, model_id)
+        if model.status == ModelStatus.ACTIVE.value:
+            return model
+        before = model_snapshot(model)
+        model.status = ModelStatus.ACTIVE.value
+        await session.flush()
+        await session.refresh(model)
+        record_audit(
+            session,
+            actor,
+            "model.reactivate",
+            "model",
+            model.id,
+            before=before,
+            after=model_snapshot(model),
+        )
+        await bump_catalog_version(session)
+    return model
+
+
+async def set_default_model(db: Database, actor: Principal, model_id: int) -> SetDefaultResult:
+    """Make a model its provider's one default, in one transaction; names the previous one."""
+    actor.require_admin("setting the default model")
+    async with db.transaction() as session:
+        model = await _lock_model(session, model_id)
+        if model.status != ModelStatus.ACTIVE.value:
+            raise ModelDeprecatedError(
+                f"{model.model_id} is deprecated and cannot be the default; reactivate it first."
+            )
+        previous = await _current_default(session, model.provider_id)
+        if previous is not None and previous.id == model.id:
+            return SetDefaultResult(model=model, previous_default=previous)
+        before = model_snapshot(model)
+        await _clear_default(session, model.provider_id)
+        model.is_default = True
+        await session.flush()
+        if previous is not None:
+            await session.refresh(previous)
+        await session.refresh(model)
+        record_audit(
+            session,
+            actor,
+            "model.set_default",
+            "model",
+            model.id,
+            before=before,
+            after=model_snapshot(model),
+        )
+        await bump_catalog_version(session)
+    return SetDefaultResult(model=model, previous_default=previous)

@@ -1,0 +1,81 @@
+"""Price versions: a price edit closes the current period and opens a new one.
+
+Nothing is ever overwritten, so the price in force at any past moment can be
+read back, and a run's recorded costs never drift when prices change.
+"""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from collections.abc import Sequence
+from datetime import datetime
+
+from sqlalchemy import func, or_, select, update
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldesk.db.session import Database
+from modeldesk.db.tables import LlmModel, LlmModelPriceVersion
+
+
+async def open_price_version(session: AsyncSession, model: LlmModel) -> None:
+    """Close the model's open price period (if any) and open one at the current prices.
+
+    Both ends use the transaction's timestamp, so periods meet without gap or overlap.
+    """
+    now = func.now()
+    await session.execute(
+        update(LlmModelPriceVersion)
+        .where(
+            LlmModelPriceVersion.model_id == model.id,
+            LlmModelPriceVersion.effective_until.is_(None),
+        )
+        .values(effective_until=now)
+    )
+    session.add(
+        LlmModelPriceVersion(
+            model_id=model.id,
+            cost_input_per_million=model.cost_input_per_million,
+            cost_output_per_million=model.cost_output_per_million,
+            cost_cached_input_per_million=model.cost_cached_input_per_million,
+            effective_from=now,
+        )
+    )
+    await session.flush()
+
+
+async def price_version_in_force(
+    session: AsyncSession, model_id: int, at: datetime | None = None
+) -> LlmModelPriceVersion | None:
+    """The version covering `at` (default: now, in the session's transaction)."""
+    moment = func.now() if at is None else at
+    return await session.scalar(
+        select(LlmModelPriceVersion)
+        .where(
+            LlmModelPriceVersion.model_id == model_id,
+            LlmModelPriceVersion.effective_from <= moment,
+            or_(
+                LlmModelPriceVersion.effective_until.is_(None),
+                LlmModelPriceVersion.effective_until > moment,
+            ),
+        )
+        .order_by(LlmModelPriceVersion.effective_from.desc())
+        .limit(1)
+    )
+
+
+async def price_history_by_model_ids(
+    db: Database, model_ids: Sequence[int]
+) -> dict[int, list[LlmModelPriceVersion]]:
+    """Every model's versions, newest first, in one query (for DataLoaders)."""
+    history: dict[int, list[LlmModelPriceVersion]] = defaultdict(list)
+    if not model_ids:
+        return history
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(LlmModelPriceVersion)
+            .where(LlmModelPriceVersion.model_id.in_(model_ids))
+            .order_by(LlmModelPriceVersion.model_id, LlmModelPriceVersion.effective_from.desc())
+        )
+        for row in rows:
+            history[row.model_id].append(row)
+    return history

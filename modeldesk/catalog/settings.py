@@ -1,0 +1,97 @@
+"""System settings: JSON values under fixed keys, validated per key."""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.dialects.postgresql import insert
+
+from modeldesk.auth.principal import Principal
+from modeldesk.catalog.audit import record_audit
+from modeldesk.catalog.inputs import clean_text
+from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.db.session import Database
+from modeldesk.db.tables import SystemSetting
+from modeldesk.errors import NotFoundError, ValidationError
+
+INFRA_PURPOSES = ("scenario_expansion", "summarization", "analysis")
+INFRA_KEY_PREFIX = "infra_model_"
+MAX_VALUE_BYTES = 64 * 1024
+
+
+def infra_setting_key(purpose: str) -> str:
+    if purpose not in INFRA_PURPOSES:
+        raise ValidationError(
+            f"Unknown purpose {purpose!r}; use one of {', '.join(INFRA_PURPOSES)}.",
+            field="purpose",
+        )
+    return INFRA_KEY_PREFIX + purpose
+
+
+def parse_setting_value(raw: Any) -> Any:
+    """Accept a JSON value, or a string holding JSON (what forms and some clients send)."""
+    if isinstance(raw, str):
+        try:
+            return json.loads(raw)
+        except json.JSONDecodeError as exc:
+            raise ValidationError(f"value is not valid JSON: {exc.msg}.", field="value") from exc
+    return raw
+
+
+def validate_setting(key: str, value: Any) -> Any:
+    try:
+        encoded = json.dumps(value)
+    except (TypeError, ValueError) as exc:
+        raise ValidationError("value must be JSON.", field="value") from exc
+    if len(encoded) > MAX_VALUE_BYTES:
+        raise ValidationError(f"value must be at most {MAX_VALUE_BYTES} bytes.", field="value")
+    if key.startswith(INFRA_KEY_PREFIX):
+        infra_setting_key(key.removeprefix(INFRA_KEY_PREFIX))
+        if not isinstance(value, dict) or set(value) != {"providerName", "modelId"}:
+            raise ValidationError(
+                'An infrastructure model is {"providerName": "...", "modelId": "..."}.',
+                field="value",
+            )
+        for name in ("providerName", "modelId"):
+            if not isinstance(value[name], str):
+                raise ValidationError(f"{name} must be a string.", field="value")
+            value[name] = clean_text(value[name], name)
+    return value
+
+
+async def list_settings(db: Database) -> list[SystemSetting]:
+    async with db.session() as session:
+        return list(await session.scalars(select(SystemSetting).order_by(SystemSetting.key)))
+
+
+async def get_setting(db: Database, key: str) -> SystemSetting:
+    async with db.session() as session:
+        setting = await session.get(SystemSetting, key)
+    if setting is None:
+        raise NotFoundError(f"No setting {key!r}.")
+    return setting
+
+
+async def update_setting(db: Database, actor: Principal, key: str, raw_value: Any) -> SystemSetting:
+    """Create or replace a setting."""
+    actor.require_admin("changing a system setting")
+    key = clean_text(key, "key")
+    value = validate_setting(key, parse_setting_value(raw_value))
+    async with db.transaction() as session:
+        previous = await session.get(SystemSetting, key, with_for_update=True)
+        before = None if previous is None else previous.value
+        setting = await session.scalar(
+            insert(SystemSetting)
+            .values(key=key, value=value)
+            .on_conflict_do_update(
+                index_elements=[SystemSetting.key], set_={"value": value, "updated_at": func.now()}
+            )
+            .returning(SystemSetting),
+            execution_options={"populate_existing": True},
+        )
+        assert setting is not None
+        record_audit(session, actor, "setting.update", "setting", key, before=before, after=value)
+        await bump_catalog_version(session)
+    return setting

@@ -1,0 +1,154 @@
+"""The `modeldesk` command: serve | worker | db upgrade | db seed | token.
+
+Output meant for people goes to stdout through `print`, since it *is* the
+program's interface here; everything else is logged.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import logging
+import sys
+from collections.abc import Awaitable, Callable, Sequence
+
+from modeldesk.auth.tokens import create_token, has_admin_token, list_tokens, revoke_token
+from modeldesk.config import Settings, load_settings
+from modeldesk.context import AppContext, open_context
+from modeldesk.db.seed import count_catalog, seed_catalog
+from modeldesk.enums import Role
+from modeldesk.errors import ModeldeskError
+
+logger = logging.getLogger("modeldesk")
+
+Command = Callable[[AppContext], Awaitable[None]]
+
+
+def _configure_logging(settings: Settings) -> None:
+    logging.basicConfig(
+        level=settings.log_level.upper(),
+        format="%(asctime)s %(levelname)s %(name)s: %(message)s",
+    )
+    # Their step-by-step INFO chatter (pg_ctl output, each migration context) buries ours.
+    for noisy in ("pgserver", "alembic"):
+        logging.getLogger(noisy).setLevel(logging.WARNING)
+
+
+async def _with_context(settings: Settings, work: Command) -> None:
+    context = await open_context(settings)
+    try:
+        await work(context)
+    finally:
+        await context.close()
+
+
+async def _cmd_db_upgrade(context: AppContext) -> None:
+    print("database is at the latest migration")
+
+
+async def _cmd_db_seed(context: AppContext) -> None:
+    added = await seed_catalog(context.db)
+    providers, models = await count_catalog(context.db)
+    print(f"seed added {added} rows; catalogue has {providers} providers and {models} models")
+
+
+def _cmd_token_create(role: str, name: str | None) -> Command:
+    async def run(context: AppContext) -> None:
+        row, plain = await create_token(context.db, role=role, name=name or f"{role} token")
+        print(f"created {row.role} token #{row.id} ({row.name}); it is shown only once:")
+        print(plain)
+
+    return run
+
+
+async def _cmd_token_list(context: AppContext) -> None:
+    for row in await list_tokens(context.db):
+        state = "revoked" if row.revoked_at else "active"
+        print(f"#{row.id}\t{row.role}\t{state}\t{row.token_prefix}…\t{row.name}")
+
+
+def _cmd_token_revoke(token_id: int) -> Command:
+    async def run(context: AppContext) -> None:
+        row = await revoke_token(context.db, token_id)
+        print(f"revoked token #{row.id} ({row.name})")
+
+    return run
+
+
+def _cmd_serve(host: str, port: int, with_worker: bool) -> Command:
+    async def run(context: AppContext) -> None:
+        from modeldesk.server import serve
+
+        await seed_catalog(context.db)
+        if not await has_admin_token(context.db):
+            _, plain = await create_token(context.db, role=Role.ADMIN, name="first admin")
+            shown_host = "127.0.0.1" if host in ("0.0.0.0", "::") else host
+            print("No admin token existed, so one was created. Sign in at:")
+            print(f"    http://{shown_host}:{port}/login?token={plain}", flush=True)
+        await serve(context, host=host, port=port, with_worker=with_worker)
+
+    return run
+
+
+async def _cmd_worker(context: AppContext) -> None:
+    from modeldesk.queue.worker import run_worker
+
+    await run_worker(context)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="modeldesk", description=__doc__.splitlines()[0])
+    commands = parser.add_subparsers(dest="command", required=True)
+
+    serve = commands.add_parser("serve", help="run the API and web UI (and one worker)")
+    serve.add_argument("--host", default="127.0.0.1")
+    serve.add_argument("--port", type=int, default=8000)
+    serve.add_argument("--no-worker", action="store_true", help="do not run an in-process worker")
+
+    commands.add_parser("worker", help="run a standalone worker")
+
+    db = commands.add_parser("db", help="database maintenance")
+    db_commands = db.add_subparsers(dest="db_command", required=True)
+    db_commands.add_parser("upgrade", help="apply migrations (idempotent)")
+    db_commands.add_parser("seed", help="insert the seed catalogue (idempotent)")
+
+    token = commands.add_parser("token", help="API tokens")
+    token_commands = token.add_subparsers(dest="token_command", required=True)
+    create = token_commands.add_parser("create", help="create a token; prints it on the last line")
+    create.add_argument("--role", choices=[role.value for role in Role], required=True)
+    create.add_argument("--name")
+    token_commands.add_parser("list", help="list tokens")
+    revoke = token_commands.add_parser("revoke", help="revoke a token")
+    revoke.add_argument("token_id", type=int)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    settings = load_settings()
+    _configure_logging(settings)
+    work: Command
+    if args.command == "serve":
+        work = _cmd_serve(args.host, args.port, not args.no_worker)
+    elif args.command == "worker":
+        work = _cmd_worker
+    elif args.command == "db":
+        work = _cmd_db_upgrade if args.db_command == "upgrade" else _cmd_db_seed
+    elif args.token_command == "create":
+        work = _cmd_token_create(args.role, args.name)
+    elif args.token_command == "list":
+        work = _cmd_token_list
+    else:
+        work = _cmd_token_revoke(args.token_id)
+    try:
+        asyncio.run(_with_context(settings, work))
+    except ModeldeskError as exc:
+        print(f"error: {exc.message} ({exc.code})", file=sys.stderr)
+        return 1
+    except KeyboardInterrupt:
+        return 130
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

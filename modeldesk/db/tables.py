@@ -1,0 +1,223 @@
+"""Catalogue tables.
+
+The rules that must hold whatever code runs against the database live here as
+constraints, not only in services: one default per provider (partial unique
+index), non-negative prices and limits, no default that is deprecated, one open
+price version per model, and RESTRICT foreign keys so referenced rows survive.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    UniqueConstraint,
+    func,
+    text,
+)
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+NAMING_CONVENTION = {
+    "ix": "ix_%(table_name)s_%(column_0_name)s",
+    "uq": "uq_%(table_name)s_%(column_0_name)s",
+    "ck": "ck_%(table_name)s_%(constraint_name)s",
+    "fk": "fk_%(table_name)s_%(column_0_name)s",
+    "pk": "pk_%(table_name)s",
+}
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+Base.metadata.naming_convention = NAMING_CONVENTION
+
+
+def _created_at() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _updated_at() -> Mapped[datetime]:
+    return mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class LlmProvider(Base):
+    __tablename__ = "llm_providers"
+    __table_args__ = (
+        CheckConstraint("max_parallel_requests >= 0", name="max_parallel_non_negative"),
+        CheckConstraint("requests_per_minute >= 0", name="rpm_non_negative"),
+        CheckConstraint("api_style IN ('OPENAI', 'ANTHROPIC', 'GEMINI')", name="api_style_known"),
+        CheckConstraint(
+            "default_input_price IS NULL OR default_input_price >= 0", name="default_input_price"
+        ),
+        CheckConstraint(
+            "default_output_price IS NULL OR default_output_price >= 0",
+            name="default_output_price",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), unique=True, nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    max_parallel_requests: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("1")
+    )
+    requests_per_minute: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=text("60")
+    )
+    is_enabled: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("true"))
+    api_style: Mapped[str] = mapped_column(String(20), nullable=False)
+    base_url: Mapped[str | None] = mapped_column(String(500))
+    api_key_env: Mapped[str | None] = mapped_column(String(200))
+    # Used for a model with no recorded price; such calls are flagged `unpriced`.
+    default_input_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    default_output_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    models: Mapped[list[LlmModel]] = relationship(back_populates="provider", lazy="raise")
+
+
+class LlmModel(Base):
+    __tablename__ = "llm_models"
+    __table_args__ = (
+        UniqueConstraint("provider_id", "model_id", name="uq_llm_models_provider_model"),
+        CheckConstraint(
+            "cost_input_per_million IS NULL OR cost_input_per_million >= 0", name="input_price"
+        ),
+        CheckConstraint(
+            "cost_output_per_million IS NULL OR cost_output_per_million >= 0", name="output_price"
+        ),
+        CheckConstraint(
+            "cost_cached_input_per_million IS NULL OR cost_cached_input_per_million >= 0",
+            name="cached_input_price",
+        ),
+        CheckConstraint("status IN ('ACTIVE', 'DEPRECATED')", name="status_known"),
+        CheckConstraint("NOT (is_default AND status = 'DEPRECATED')", name="default_is_active"),
+        Index(
+            "uq_llm_models_one_default_per_provider",
+            "provider_id",
+            unique=True,
+            postgresql_where=text("is_default"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    provider_id: Mapped[int] = mapped_column(
+        ForeignKey("llm_providers.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    model_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    display_name: Mapped[str] = mapped_column(String(200), nullable=False)
+    cost_input_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    cost_output_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    cost_cached_input_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="ACTIVE")
+    is_default: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=text("false"))
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+    provider: Mapped[LlmProvider] = relationship(back_populates="models", lazy="raise")
+
+
+class LlmModelPriceVersion(Base):
+    """One period of a model's prices. Never updated except to close it."""
+
+    __tablename__ = "llm_model_price_versions"
+    __table_args__ = (
+        CheckConstraint("cost_input_per_million IS NULL OR cost_input_per_million >= 0", "input"),
+        CheckConstraint(
+            "cost_output_per_million IS NULL OR cost_output_per_million >= 0", "output"
+        ),
+        CheckConstraint(
+            "cost_cached_input_per_million IS NULL OR cost_cached_input_per_million >= 0",
+            "cached_input",
+        ),
+        CheckConstraint(
+            "effective_until IS NULL OR effective_until >= effective_from", "period_ordered"
+        ),
+        Index(
+            "uq_llm_model_price_versions_one_open",
+            "model_id",
+            unique=True,
+            postgresql_where=text("effective_until IS NULL"),
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("llm_models.id", ondelete="RESTRICT"), nullable=False, index=True
+    )
+    cost_input_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    cost_output_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    cost_cached_input_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    effective_from: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    effective_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    created_at: Mapped[datetime] = _created_at()
+
+
+class SystemSetting(Base):
+    __tablename__ = "system_settings"
+
+    key: Mapped[str] = mapped_column(String(200), primary_key=True)
+    value: Mapped[Any] = mapped_column(JSONB, nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    updated_at: Mapped[datetime] = _updated_at()
+
+
+class ApiToken(Base):
+    """A bearer token; only its SHA-256 is stored, so a database dump reveals none."""
+
+    __tablename__ = "api_tokens"
+    __table_args__ = (CheckConstraint("role IN ('admin', 'viewer')", name="role_known"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    role: Mapped[str] = mapped_column(String(20), nullable=False)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True, nullable=False)
+    token_prefix: Mapped[str] = mapped_column(String(16), nullable=False)
+    created_at: Mapped[datetime] = _created_at()
+    last_used_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    revoked_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class AuditEntry(Base):
+    __tablename__ = "audit_entries"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    actor: Mapped[str] = mapped_column(String(200), nullable=False)
+    action: Mapped[str] = mapped_column(String(100), nullable=False)
+    entity_type: Mapped[str] = mapped_column(String(100), nullable=False)
+    entity_id: Mapped[str] = mapped_column(String(200), nullable=False)
+    before: Mapped[Any | None] = mapped_column(JSONB)
+    after: Mapped[Any | None] = mapped_column(JSONB)
+    created_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), index=True
+    )
+
+
+class CatalogState(Base):
+    """A single row whose version moves with every catalogue change.
+
+    Caches key on it; the change also NOTIFYs, so every process learns of it
+    at commit time and never serves a stale read.
+    """
+
+    __tablename__ = "catalog_state"
+    __table_args__ = (CheckConstraint("id = 1", name="single_row"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger, nullable=False, server_default=text("0"))

@@ -1,0 +1,69 @@
+"""Calling LLM providers: adapters, error classification, backoff policy, cost maths.
+
+This package knows nothing of the database. The caller turns a provider row
+into a `ProviderTarget` (`make_target`), calls `complete`, and on failure asks
+`decide` what to do with the `ProviderCallError`; on success it prices the
+`Usage` with `snapshot_cost` and the price version in force.
+
+    target = make_target(provider_name="openai", api_style="OPENAI",
+                         model_id="gpt-5-mini", api_key_env="OPENAI_API_KEY")
+    completion = await complete(client, target, CompletionRequest.from_prompt("Hi"))
+    snapshot = snapshot_cost(completion.usage, PriceQuote(Decimal("0.25"), Decimal("2")))
+"""
+
+from modeldesk.llm.adapters import complete, make_target, resolve_base_url
+from modeldesk.llm.backoff import (
+    BackoffPolicy,
+    GiveUp,
+    Retry,
+    RetryState,
+    decide,
+    rate_limit_delay,
+    transient_delay,
+)
+from modeldesk.llm.classify import mentions_rate_limit, parse_retry_after
+from modeldesk.llm.cost import (
+    CostSnapshot,
+    PriceQuote,
+    compute_cost,
+    default_fallback,
+    snapshot_cost,
+)
+from modeldesk.llm.errors import ProviderCallError
+from modeldesk.llm.redact import redact
+from modeldesk.llm.types import (
+    DEFAULT_BASE_URLS,
+    Completion,
+    CompletionRequest,
+    Message,
+    ProviderTarget,
+    Usage,
+)
+
+__all__ = [
+    "DEFAULT_BASE_URLS",
+    "BackoffPolicy",
+    "Completion",
+    "CompletionRequest",
+    "CostSnapshot",
+    "GiveUp",
+    "Message",
+    "PriceQuote",
+    "ProviderCallError",
+    "ProviderTarget",
+    "Retry",
+    "RetryState",
+    "Usage",
+    "complete",
+    "compute_cost",
+    "decide",
+    "default_fallback",
+    "make_target",
+    "mentions_rate_limit",
+    "parse_retry_after",
+    "rate_limit_delay",
+    "redact",
+    "resolve_base_url",
+    "snapshot_cost",
+    "transient_delay",
+]

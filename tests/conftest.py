@@ -1,0 +1,119 @@
+"""Shared fixtures: a real PostgreSQL database for the whole session, emptied between tests.
+
+By default an embedded server (pgserver) in a temporary directory; with
+MODELDESK_TEST_DATABASE_URL set, that server. Either way the tests create a
+database of their own and drop it at the end, so parallel runs never collide.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import secrets
+import shutil
+import tempfile
+from collections.abc import AsyncIterator, Iterator
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import asyncpg
+import pytest
+
+from modeldesk.auth.principal import Principal
+from modeldesk.db.migrate import upgrade_database
+from modeldesk.db.seed import seed_catalog
+from modeldesk.db.session import Database
+from modeldesk.enums import Role
+
+# Tables the tests never empty: migration bookkeeping and single-row state.
+_KEEP_TABLES = {"alembic_version", "catalog_state"}
+
+
+def _with_database(url: str, name: str) -> str:
+    parts = urlsplit(url)
+    return urlunsplit(parts._replace(path="/" + name))
+
+
+@pytest.fixture(scope="session")
+def server_url() -> Iterator[str]:
+    """A URL to a PostgreSQL server's maintenance database."""
+    external = os.environ.get("MODELDESK_TEST_DATABASE_URL")
+    if external:
+        yield external
+        return
+    from modeldesk.db.embedded import embedded_database_url, stop_embedded_servers
+
+    data_dir = Path(tempfile.mkdtemp(prefix="modeldesk-test-"))
+    try:
+        yield embedded_database_url(data_dir)
+    finally:
+        stop_embedded_servers()
+        shutil.rmtree(data_dir, ignore_errors=True)
+
+
+@pytest.fixture(scope="session")
+def database_url(server_url: str) -> Iterator[str]:
+    """A fresh, migrated database for this test session."""
+    name = f"modeldesk_test_{os.getpid()}_{secrets.token_hex(3)}"
+
+    async def create() -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(f'CREATE DATABASE "{name}"')
+        finally:
+            await conn.close()
+        await upgrade_database(_with_database(server_url, name))
+
+    async def drop() -> None:
+        conn = await asyncpg.connect(server_url)
+        try:
+            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+        finally:
+            await conn.close()
+
+    asyncio.run(create())
+    yield _with_database(server_url, name)
+    asyncio.run(drop())
+
+
+async def _empty_tables(url: str) -> None:
+    conn = await asyncpg.connect(url)
+    try:
+        tables = [
+            f'"{row["tablename"]}"'
+            for row in await conn.fetch(
+                "SELECT tablename FROM pg_tables WHERE schemaname = 'public'"
+            )
+            if row["tablename"] not in _KEEP_TABLES
+        ]
+        if tables:
+            await conn.execute(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE")
+    finally:
+        await conn.close()
+
+
+@pytest.fixture
+async def db(database_url: str) -> AsyncIterator[Database]:
+    """A Database on empty tables (the schema stays)."""
+    await _empty_tables(database_url)
+    database = Database(database_url, pool_size=5)
+    try:
+        yield database
+    finally:
+        await database.dispose()
+
+
+@pytest.fixture
+async def seeded_db(db: Database) -> Database:
+    await seed_catalog(db)
+    return db
+
+
+@pytest.fixture
+def admin() -> Principal:
+    return Principal(name="alice", role=Role.ADMIN)
+
+
+@pytest.fixture
+def viewer() -> Principal:
+    return Principal(name="victor", role=Role.VIEWER)
