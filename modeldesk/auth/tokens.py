@@ -71,7 +71,7 @@ async def list_tokens(db: Database) -> list[ApiToken]:
 
 async def revoke_token(db: Database, token_id: int) -> ApiToken:
     async with db.transaction() as session:
-        row = await session.scalar(
+        row: ApiToken | None = await session.scalar(
             update(ApiToken)
             .where(ApiToken.id == token_id)
             .values(revoked_at=datetime.now(UTC))

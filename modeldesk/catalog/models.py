@@ -78,6 +78,27 @@ async def _clear_default(session: AsyncSession, provider_id: int) -> None:
     )
 
 
+async def _successor(session: AsyncSession, model: LlmModel) -> LlmModel | None:
+    """The active model that takes over as default when `model` is deprecated."""
+    successor: LlmModel | None = await session.scalar(
+        select(LlmModel)
+        .where(
+            LlmModel.provider_id == model.provider_id,
+            LlmModel.status == ModelStatus.ACTIVE.value,
+            LlmModel.id != model.id,
+        )
+        .order_by(LlmModel.id)
+        .limit(1)
+    )
+    return successor
+
+
+async def default_successor(db: Database, model: LlmModel) -> LlmModel | None:
+    """Who would become default if `model` were deprecated now, so a confirmation can say so."""
+    async with db.session() as session:
+        return await _successor(session, model)
+
+
 async def create_model(db: Database, actor: Principal, data: ModelCreate) -> LlmModel:
     actor.require_admin("creating a model")
     try:
@@ -150,16 +171,7 @@ async def deprecate_model(db: Database, actor: Principal, model_id: int) -> Depr
         await session.flush()
         new_default: LlmModel | None = None
         if was_default:
-            new_default = await session.scalar(
-                select(LlmModel)
-                .where(
-                    LlmModel.provider_id == model.provider_id,
-                    LlmModel.status == ModelStatus.ACTIVE.value,
-                    LlmModel.id != model.id,
-                )
-                .order_by(LlmModel.id)
-                .limit(1)
-            )
+            new_default = await _successor(session, model)
             if new_default is not None:
                 new_default_before = model_snapshot(new_default)
                 new_default.is_default = True

@@ -82,7 +82,7 @@ async def update_setting(db: Database, actor: Principal, key: str, raw_value: An
     async with db.transaction() as session:
         previous = await session.get(SystemSetting, key, with_for_update=True)
         before = None if previous is None else previous.value
-        setting = await session.scalar(
+        setting: SystemSetting | None = await session.scalar(
             insert(SystemSetting)
             .values(key=key, value=value)
             .on_conflict_do_update(

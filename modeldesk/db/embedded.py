@@ -10,12 +10,15 @@ from __future__ import annotations
 import logging
 import warnings
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING
 from urllib.parse import quote
+
+if TYPE_CHECKING:
+    from pgserver.postgres_server import PostgresServer
 
 logger = logging.getLogger(__name__)
 
-_servers: dict[Path, Any] = {}
+_servers: dict[Path, PostgresServer] = {}
 
 
 def embedded_database_url(data_dir: Path) -> str:
@@ -27,14 +30,15 @@ def embedded_database_url(data_dir: Path) -> str:
     with warnings.catch_warnings():
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
         warnings.simplefilter("ignore")
-        import pgserver  # imported lazily: only the embedded path needs its binaries
+        # Imported lazily: only the embedded path needs its binaries.
+        from pgserver.postgres_server import PostgresServer, get_server
 
     pgdata = (data_dir / "pgdata").resolve()
     server = _servers.get(pgdata)
     if server is None:
         pgdata.parent.mkdir(parents=True, exist_ok=True)
         logger.info("starting embedded PostgreSQL in %s", pgdata)
-        server = pgserver.get_server(pgdata, cleanup_mode="stop")
+        server = get_server(pgdata, cleanup_mode="stop")
         _servers[pgdata] = server
     return f"postgresql://postgres@/postgres?host={quote(str(pgdata))}"
 

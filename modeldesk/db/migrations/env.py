@@ -12,6 +12,7 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
+from modeldesk.db import run_tables  # noqa: F401  (registers the run tables on Base)
 from modeldesk.db.tables import Base
 
 config = context.config

@@ -1,0 +1,209 @@
+"""Run tables: definitions, scenarios, runs, their target models, probes and transcripts.
+
+The guarantees the probe queue relies on are constraints here, not only code:
+one probe and at most one transcript per (run, scenario, model) — so a job
+re-delivered after a worker died can never write twice — known states only,
+non-negative counters and costs, and RESTRICT foreign keys so nothing a run
+refers to (a deprecated model included) can be deleted under it.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import (
+    BigInteger,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    ForeignKey,
+    Index,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy import text as sql
+from sqlalchemy.dialects.postgresql import JSONB
+from sqlalchemy.orm import Mapped, mapped_column
+
+from modeldesk.db.tables import Base
+
+RUN_STATUSES = ("PENDING", "RUNNING", "COMPLETED", "CANCELLED", "FAILED")
+PROBE_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+EXPANSION_STATUSES = ("QUEUED", "SUCCEEDED", "FAILED")
+
+
+def _one_of(column: str, values: tuple[str, ...]) -> str:
+    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+
+
+def _now() -> Mapped[datetime]:
+    return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
+
+
+def _restrict(target: str) -> ForeignKey:
+    return ForeignKey(target, ondelete="RESTRICT")
+
+
+class Definition(Base):
+    """A prompt template with dimensions; `dimensions` is `[{"name", "levels": [...]}]`."""
+
+    __tablename__ = "definitions"
+    __table_args__ = (
+        CheckConstraint(
+            "expansion_status IS NULL OR " + _one_of("expansion_status", EXPANSION_STATUSES),
+            name="expansion_status_known",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    name: Mapped[str] = mapped_column(String(200), nullable=False)
+    preamble: Mapped[str | None] = mapped_column(Text)
+    template: Mapped[str] = mapped_column(Text, nullable=False)
+    dimensions: Mapped[Any] = mapped_column(JSONB, nullable=False, server_default="[]")
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    # The latest LLM expansion: its state and, when it failed, why (old scenarios are kept).
+    expansion_status: Mapped[str | None] = mapped_column(String(20))
+    expansion_error: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
+    updated_at: Mapped[datetime] = mapped_column(
+        DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Scenario(Base):
+    __tablename__ = "scenarios"
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(
+        _restrict("definitions.id"), nullable=False, index=True
+    )
+    # Order within the definition; sampling and display follow it.
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+    text: Mapped[str] = mapped_column(Text, nullable=False)
+    # "explicit", "combinatorial" or "llm": how the scenario came to be.
+    source: Mapped[str] = mapped_column(String(20), nullable=False)
+    # False once replaced by a newer expansion; kept because runs may refer to it.
+    is_current: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql("true"))
+    created_at: Mapped[datetime] = _now()
+
+
+class Run(Base):
+    __tablename__ = "runs"
+    __table_args__ = (
+        CheckConstraint(_one_of("status", RUN_STATUSES), name="status_known"),
+        CheckConstraint(
+            "sample_percentage > 0 AND sample_percentage <= 100", name="sample_percentage_range"
+        ),
+        CheckConstraint(
+            "total >= 0 AND completed >= 0 AND failed >= 0 AND completed + failed <= total",
+            name="progress_consistent",
+        ),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    definition_id: Mapped[int] = mapped_column(
+        _restrict("definitions.id"), nullable=False, index=True
+    )
+    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="PENDING")
+    sample_percentage: Mapped[Decimal] = mapped_column(
+        Numeric, nullable=False, server_default=sql("100")
+    )
+    total: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    completed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    created_by: Mapped[str] = mapped_column(String(200), nullable=False)
+    created_at: Mapped[datetime] = _now()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    cancelled_by: Mapped[str | None] = mapped_column(String(200))
+
+
+class RunModel(Base):
+    """One of a run's target models; RESTRICT keeps a deprecated model while runs name it."""
+
+    __tablename__ = "run_models"
+
+    run_id: Mapped[int] = mapped_column(_restrict("runs.id"), primary_key=True)
+    model_id: Mapped[int] = mapped_column(_restrict("llm_models.id"), primary_key=True, index=True)
+    position: Mapped[int] = mapped_column(Integer, nullable=False)
+
+
+class Probe(Base):
+    """One (run, scenario, model) call, queued; the queue job carries only its id."""
+
+    __tablename__ = "probes"
+    __table_args__ = (
+        UniqueConstraint("run_id", "scenario_id", "model_id", name="uq_probes_run_scenario_model"),
+        CheckConstraint(_one_of("state", PROBE_STATES), name="state_known"),
+        CheckConstraint(
+            "attempts >= 0 AND rate_limit_retries >= 0 AND transient_retries >= 0",
+            name="counters_non_negative",
+        ),
+        Index("ix_probes_run_id_state", "run_id", "state"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    run_id: Mapped[int] = mapped_column(_restrict("runs.id"), nullable=False)
+    scenario_id: Mapped[int] = mapped_column(_restrict("scenarios.id"), nullable=False)
+    model_id: Mapped[int] = mapped_column(_restrict("llm_models.id"), nullable=False, index=True)
+    state: Mapped[str] = mapped_column(String(20), nullable=False, server_default="PENDING")
+    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    rate_limit_retries: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql("0")
+    )
+    transient_retries: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    error_message: Mapped[str | None] = mapped_column(Text)
+    retryable: Mapped[bool | None] = mapped_column(Boolean)
+    created_at: Mapped[datetime] = _now()
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+
+
+class Transcript(Base):
+    """The recorded result of one probe: exactly one per (run, scenario, model)."""
+
+    __tablename__ = "transcripts"
+    __table_args__ = (
+        UniqueConstraint(
+            "run_id", "scenario_id", "model_id", name="uq_transcripts_run_scenario_model"
+        ),
+        CheckConstraint("status IN ('SUCCEEDED', 'FAILED')", name="status_known"),
+        CheckConstraint(
+            "input_tokens >= 0 AND output_tokens >= 0 AND cached_input_tokens >= 0"
+            " AND reasoning_tokens >= 0",
+            name="tokens_non_negative",
+        ),
+        CheckConstraint("estimated_cost >= 0", name="cost_non_negative"),
+    )
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    # The unique key below leads with run_id, so it also serves per-run reads.
+    run_id: Mapped[int] = mapped_column(_restrict("runs.id"), nullable=False)
+    scenario_id: Mapped[int] = mapped_column(_restrict("scenarios.id"), nullable=False)
+    model_id: Mapped[int] = mapped_column(_restrict("llm_models.id"), nullable=False, index=True)
+    probe_id: Mapped[int] = mapped_column(_restrict("probes.id"), nullable=False, unique=True)
+    status: Mapped[str] = mapped_column(String(20), nullable=False)
+    error_code: Mapped[str | None] = mapped_column(String(40))
+    response: Mapped[str | None] = mapped_column(Text)
+    # Cached tokens are part of input_tokens, reasoning tokens part of output_tokens.
+    input_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    output_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    cached_input_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql("0")
+    )
+    reasoning_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    estimated_cost: Mapped[Decimal] = mapped_column(
+        Numeric, nullable=False, server_default=sql("0")
+    )
+    # The exact prices used, so the cost can be explained long after prices change.
+    cost_snapshot: Mapped[Any | None] = mapped_column(JSONB)
+    unpriced: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql("false"))
+    duration_ms: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[datetime] = _now()

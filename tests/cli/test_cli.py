@@ -1,0 +1,134 @@
+"""The `modeldesk` command as users and scripts call it: real processes, real databases."""
+
+from __future__ import annotations
+
+import os
+import re
+import signal
+import socket
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+
+import httpx
+import pytest
+
+from modeldesk.auth import authenticate_token
+from modeldesk.db.seed import count_catalog
+from modeldesk.db.session import Database
+from modeldesk.enums import Role
+
+SIGN_IN = re.compile(r"http://127\.0\.0\.1:(\d+)/login\?token=(\S+)")
+
+
+def _modeldesk(
+    *args: str, env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-m", "modeldesk.cli", *args],
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+    )
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+@pytest.fixture
+def cli_env(database_url: str) -> dict[str, str]:
+    env = dict(os.environ)
+    env["MODELDESK_DATABASE_URL"] = database_url
+    return env
+
+
+async def test_db_commands_are_idempotent(db: Database, cli_env: dict[str, str]) -> None:
+    for _ in range(2):
+        assert _modeldesk("db", "upgrade", env=cli_env).returncode == 0
+    first = _modeldesk("db", "seed", env=cli_env)
+    second = _modeldesk("db", "seed", env=cli_env)
+    assert first.returncode == second.returncode == 0
+    assert "seed added 17 rows" in first.stdout
+    assert "seed added 0 rows" in second.stdout
+    assert await count_catalog(db) == (6, 10)
+
+
+async def test_token_create_prints_the_token_alone_on_its_last_line(
+    db: Database, cli_env: dict[str, str]
+) -> None:
+    result = _modeldesk("token", "create", "--role", "admin", "--name", "ci", env=cli_env)
+    assert result.returncode == 0, result.stderr
+    token = result.stdout.strip().splitlines()[-1]
+    principal = await authenticate_token(db, token)
+    assert principal.role is Role.ADMIN and principal.name == "ci"
+
+    listed = _modeldesk("token", "list", env=cli_env)
+    assert "admin\tactive" in listed.stdout and token not in listed.stdout
+    token_id = listed.stdout.split("\t")[0].lstrip("#")
+    assert _modeldesk("token", "revoke", token_id, env=cli_env).returncode == 0
+    missing = _modeldesk("token", "revoke", "999", env=cli_env)
+    assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
+
+
+def test_unknown_role_is_refused_by_the_parser(cli_env: dict[str, str]) -> None:
+    result = _modeldesk("token", "create", "--role", "root", env=cli_env)
+    assert result.returncode == 2 and "invalid choice" in result.stderr
+
+
+@pytest.fixture
+def serve_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
+    """`modeldesk serve` as `make run` starts it: no database URL, so the embedded server."""
+    env = {k: v for k, v in os.environ.items() if k != "MODELDESK_DATABASE_URL"}
+    env["MODELDESK_DATA_DIR"] = str(tmp_path / "data")
+    port = _free_port()
+    process = subprocess.Popen(
+        [sys.executable, "-m", "modeldesk.cli", "serve", "--port", str(port), "--no-worker"],
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.STDOUT,
+        text=True,
+    )
+    try:
+        yield process, port
+    finally:
+        if process.poll() is None:
+            process.send_signal(signal.SIGTERM)
+            process.wait(timeout=30)
+
+
+def test_serve_on_the_embedded_database_prints_a_sign_in_url_and_is_healthy(
+    serve_process: tuple[subprocess.Popen[str], int],
+) -> None:
+    process, port = serve_process
+    assert process.stdout is not None
+    deadline = time.monotonic() + 90
+    sign_in = None
+    lines: list[str] = []
+    while sign_in is None and time.monotonic() < deadline:
+        line = process.stdout.readline()
+        if not line:
+            break
+        lines.append(line)
+        sign_in = SIGN_IN.search(line)
+    assert sign_in is not None, "".join(lines)
+    assert int(sign_in.group(1)) == port
+
+    health = None
+    while time.monotonic() < deadline:
+        try:
+            health = httpx.get(f"http://127.0.0.1:{port}/healthz", timeout=2)
+            break
+        except httpx.TransportError:
+            time.sleep(0.1)
+    assert health is not None and health.status_code == 200
+    assert health.json() == {"status": "ok", "database": "reachable"}
+
+    process.send_signal(signal.SIGTERM)
+    assert process.wait(timeout=30) == 0
