@@ -39,6 +39,7 @@ import time
 from collections.abc import Callable
 from types import TracebackType
 from typing import Any
+from urllib.parse import quote
 
 import httpx
 import uvicorn
@@ -81,11 +82,12 @@ class Simulator:
     def url(self) -> str:
         return f"http://{HOST}:{self.port}"
 
-    def _prepare(self) -> uvicorn.Server:
+    def _prepare(self) -> tuple[uvicorn.Server, socket.socket]:
         # Binding the socket ourselves makes the port known before serving starts.
-        self._socket = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
-        self._socket.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
-        self._socket.bind((HOST, self._requested_port))
+        sock = socket.socket(socket.AF_INET, socket.SOCK_STREAM)
+        sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        sock.bind((HOST, self._requested_port))
+        self._socket = sock
         self._stopping.clear()
         config = uvicorn.Config(
             self.app,
@@ -96,14 +98,12 @@ class Simulator:
             lifespan="off",
         )
         self._server = uvicorn.Server(config)
-        return self._server
+        return self._server, sock
 
     def start(self, timeout: float = 10.0) -> Simulator:
-        server = self._prepare()
-        assert self._socket is not None
-        sockets = [self._socket]
+        server, sock = self._prepare()
         self._thread = threading.Thread(
-            target=server.run, kwargs={"sockets": sockets}, name="simulator", daemon=True
+            target=server.run, kwargs={"sockets": [sock]}, name="simulator", daemon=True
         )
         self._thread.start()
         deadline = time.monotonic() + timeout
@@ -133,11 +133,10 @@ class Simulator:
 
         `announce` receives the URL once the port is bound, before serving.
         """
-        server = self._prepare()
-        assert self._socket is not None
+        server, sock = self._prepare()
         if announce is not None:
             announce(self.url)
-        server.run(sockets=[self._socket])
+        server.run(sockets=[sock])
 
     def __enter__(self) -> Simulator:
         return self.start()
@@ -199,7 +198,7 @@ class SimulatorControl:
         self, model: str, config: ModelConfig | None = None, **fields: Any
     ) -> ModelConfig:
         config = config or ModelConfig.from_json(fields)
-        self._request("POST", f"/_sim/models/{model}", json=config.to_json())
+        self._request("POST", f"/_sim/models/{quote(model, safe='/*')}", json=config.to_json())
         return config
 
     def reset(self) -> None:

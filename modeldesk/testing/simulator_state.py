@@ -132,6 +132,9 @@ class ModelConfig:
     def __post_init__(self) -> None:
         if self.latency < 0:
             raise ValueError("latency must be >= 0")
+        counts = (self.cached_tokens, self.reasoning_tokens, self.cache_creation_tokens)
+        if min(counts) < 0 or (self.input_tokens or 0) < 0 or (self.output_tokens or 0) < 0:
+            raise ValueError("token counts must be >= 0")
         if self.input_tokens is not None and (
             self.cached_tokens + self.cache_creation_tokens > self.input_tokens
         ):
@@ -145,7 +148,10 @@ class ModelConfig:
         unknown = set(fields) - set(cls.__dataclass_fields__)
         if unknown:
             raise ValueError(f"unknown model config fields: {sorted(unknown)}")
-        fields["outcomes"] = tuple(Outcome.parse(o) for o in fields.get("outcomes", ()))
+        outcomes = fields.get("outcomes", ())
+        if isinstance(outcomes, str | Mapping):
+            raise ValueError("outcomes must be a list")
+        fields["outcomes"] = tuple(Outcome.parse(o) for o in outcomes)
         if "then" in fields:
             fields["then"] = Outcome.parse(fields["then"])
         return cls(**fields)

@@ -242,9 +242,7 @@ async def test_concurrent_calls_are_counted_per_model_and_provider(
 ) -> None:
     for model in ("a", "b"):
         sim.configure(model, latency=0.2, provider="acme")
-    calls = [
-        complete(client, make_target(ApiStyle.OPENAI, model), REQUEST) for model in "aabbb"
-    ]
+    calls = [complete(client, make_target(ApiStyle.OPENAI, model), REQUEST) for model in "aabbb"]
     await asyncio.gather(*calls)
     stats = sim.stats()
     assert stats["providers"]["acme"]["max_concurrent"] == 5

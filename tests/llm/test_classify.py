@@ -181,7 +181,12 @@ def test_transport_errors(exc: Exception, code: ErrorCode, retryable: bool) -> N
 CASES = [
     (Outcome.rate_limit(), ErrorCode.RATE_LIMITED, True, None),
     (Outcome.rate_limit(retry_after=7), ErrorCode.RATE_LIMITED, True, 7.0),
-    (Outcome.rate_limit(retry_after="Wed, 21 Oct 2015 07:28:00 GMT"), ErrorCode.RATE_LIMITED, True, 0.0),
+    (
+        Outcome.rate_limit(retry_after="Wed, 21 Oct 2015 07:28:00 GMT"),
+        ErrorCode.RATE_LIMITED,
+        True,
+        0.0,
+    ),
     (Outcome.error(403, "Quota exceeded for quota metric"), ErrorCode.RATE_LIMITED, True, None),
     (Outcome.error(500), ErrorCode.PROVIDER_ERROR, True, None),
     (Outcome.error(503, retry_after="3"), ErrorCode.PROVIDER_ERROR, True, 3.0),
