@@ -10,7 +10,9 @@ from fastapi import FastAPI
 from fastapi.responses import JSONResponse
 from sqlalchemy import text
 
+from modeldesk.api import mount_api
 from modeldesk.context import AppContext
+from modeldesk.web import mount_web
 
 logger = logging.getLogger(__name__)
 
@@ -24,6 +26,8 @@ def create_app(context: AppContext) -> FastAPI:
 
     app = FastAPI(title="modeldesk", lifespan=lifespan, docs_url=None, redoc_url=None)
     app.state.context = context
+    mount_api(app, context)
+    mount_web(app, context)
 
     @app.get("/healthz")
     async def healthz() -> JSONResponse:

@@ -176,6 +176,7 @@ async def deprecate_model(db: Database, actor: Principal, model_id: int) -> Depr
                 new_default_before = model_snapshot(new_default)
                 new_default.is_default = True
                 await session.flush()
+                await session.refresh(new_default)
                 record_audit(
                     session,
                     actor,

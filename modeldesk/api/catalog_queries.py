@@ -1,0 +1,134 @@
+"""Catalogue reads: providers, models, settings, infrastructure models, the audit log.
+
+`CACHEABLE_FIELDS` names the root fields whose answers depend only on the
+catalogue version and the process's environment, so the response cache may
+keep them; every catalogue change bumps that version.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import strawberry
+
+from modeldesk import catalog
+from modeldesk.api.context import Info
+from modeldesk.api.fields import described
+from modeldesk.api.ids import parse_id
+from modeldesk.api.loaders import load_providers
+from modeldesk.api.types.catalog import LlmModelType, LlmProviderType
+from modeldesk.api.types.settings import (
+    AuditEntryType,
+    AuditLogPageType,
+    InfraModelType,
+    SystemSettingType,
+)
+from modeldesk.db import tables
+from modeldesk.enums import ModelStatus
+from modeldesk.errors import ValidationError
+
+MAX_AUDIT_PAGE = 500
+
+CACHEABLE_FIELDS = frozenset(
+    {
+        "llmProviders",
+        "llmProvider",
+        "llmModels",
+        "llmModel",
+        "llmModelByIdentifier",
+        "availableModels",
+        "systemSettings",
+        "systemSetting",
+        "infraModel",
+    }
+)
+
+
+def _prime_providers(info: Info, providers: Iterable[tables.LlmProvider]) -> None:
+    """Rows already read need no second query when a nested `provider` asks for them."""
+    info.context.loader(load_providers).prime_many({p.id: p for p in providers})
+
+
+@strawberry.type
+class CatalogQuery:
+    @strawberry.field
+    async def llm_providers(self, info: Info) -> list[LlmProviderType]:
+        rows = await catalog.list_providers(info.context.db)
+        _prime_providers(info, rows)
+        return [LlmProviderType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def llm_provider(self, info: Info, id: strawberry.ID) -> LlmProviderType:
+        row = await catalog.get_provider(info.context.db, parse_id(id))
+        _prime_providers(info, [row])
+        return LlmProviderType.from_row(row)
+
+    @described("`availableOnly` keeps models whose provider has an API key.")
+    async def llm_models(
+        self,
+        info: Info,
+        provider_id: strawberry.ID | None = None,
+        status: ModelStatus | None = None,
+        available_only: bool = False,
+    ) -> list[LlmModelType]:
+        rows = await catalog.list_models(
+            info.context.db,
+            provider_id=None if provider_id is None else parse_id(provider_id, "providerId"),
+            status=status,
+            available_only=available_only,
+        )
+        return [LlmModelType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def llm_model(self, info: Info, id: strawberry.ID) -> LlmModelType:
+        return LlmModelType.from_row(await catalog.get_model(info.context.db, parse_id(id)))
+
+    @strawberry.field
+    async def llm_model_by_identifier(
+        self, info: Info, provider_name: str, model_id: str
+    ) -> LlmModelType:
+        row = await catalog.get_model_by_identifier(info.context.db, provider_name, model_id)
+        return LlmModelType.from_row(row)
+
+    @described("What run creation offers: active models of enabled providers.")
+    async def available_models(self, info: Info) -> list[LlmModelType]:
+        pairs = await catalog.selectable_models(info.context.db)
+        _prime_providers(info, (provider for _, provider in pairs))
+        return [LlmModelType.from_row(model) for model, _ in pairs]
+
+    @strawberry.field
+    async def system_settings(self, info: Info) -> list[SystemSettingType]:
+        rows = await catalog.list_settings(info.context.db)
+        return [SystemSettingType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def system_setting(self, info: Info, key: str) -> SystemSettingType:
+        return SystemSettingType.from_row(await catalog.get_setting(info.context.db, key))
+
+    @described(
+        "The model for `purpose` (scenario_expansion, summarization, analysis), "
+        "or the cheapest usable one when the configured model cannot be used."
+    )
+    async def infra_model(self, info: Info, purpose: str) -> InfraModelType:
+        resolution = await catalog.resolve_infra_model(info.context.db, purpose)
+        _prime_providers(info, [resolution.provider])
+        return InfraModelType.from_resolution(resolution)
+
+    @described("Who changed what in the catalogue, newest first.")
+    async def audit_log(
+        self, info: Info, limit: int = 50, offset: int = 0, entity_type: str | None = None
+    ) -> AuditLogPageType:
+        if not 1 <= limit <= MAX_AUDIT_PAGE:
+            raise ValidationError(f"limit must be 1 to {MAX_AUDIT_PAGE}.", field="limit")
+        if offset < 0:
+            raise ValidationError("offset must be 0 or more.", field="offset")
+        # One row beyond the page tells whether another page exists.
+        rows = await catalog.list_audit_entries(
+            info.context.db, limit=limit + 1, offset=offset, entity_type=entity_type
+        )
+        return AuditLogPageType(
+            entries=[AuditEntryType.from_row(row) for row in rows[:limit]],
+            limit=limit,
+            offset=offset,
+            has_more=len(rows) > limit,
+        )

@@ -1,0 +1,54 @@
+"""Batch functions behind the run types' DataLoaders (see `RequestContext.loader`).
+
+Each answers every key of a batch with one query through the runs service, so
+a run list with nested definitions, models, costs and transcripts costs a fixed
+number of statements whatever the row count.
+"""
+
+from __future__ import annotations
+
+from modeldesk import catalog, runs
+from modeldesk.db.run_tables import Definition, Probe, Scenario, Transcript
+from modeldesk.db.session import Database
+from modeldesk.db.tables import LlmModel
+from modeldesk.errors import NotFoundError
+
+
+async def load_definitions(db: Database, ids: list[int]) -> list[Definition | BaseException]:
+    found = await runs.definitions_by_ids(db, ids)
+    return [found.get(i) or NotFoundError(f"No definition with id {i}.") for i in ids]
+
+
+async def load_current_scenarios(db: Database, definition_ids: list[int]) -> list[list[Scenario]]:
+    grouped = await runs.scenarios_by_definition_ids(db, definition_ids)
+    return [grouped.get(i, []) for i in definition_ids]
+
+
+async def load_scenarios(db: Database, ids: list[int]) -> list[Scenario | BaseException]:
+    found = await runs.scenarios_by_ids(db, ids)
+    return [found.get(i) or NotFoundError(f"No scenario with id {i}.") for i in ids]
+
+
+async def load_models(db: Database, ids: list[int]) -> list[LlmModel | BaseException]:
+    found = await catalog.models_by_ids(db, ids)
+    return [found.get(i) or NotFoundError(f"No model with id {i}.") for i in ids]
+
+
+async def load_run_models(db: Database, run_ids: list[int]) -> list[list[LlmModel]]:
+    grouped = await runs.run_models_by_run_ids(db, run_ids)
+    return [grouped.get(i, []) for i in run_ids]
+
+
+async def load_transcripts(db: Database, run_ids: list[int]) -> list[list[Transcript]]:
+    grouped = await runs.transcripts_by_run_ids(db, run_ids)
+    return [grouped.get(i, []) for i in run_ids]
+
+
+async def load_cost_breakdowns(db: Database, run_ids: list[int]) -> list[runs.CostBreakdown]:
+    found = await runs.cost_breakdowns_by_run_ids(db, run_ids)
+    return [found[i] for i in run_ids]
+
+
+async def load_probes(db: Database, ids: list[int]) -> list[Probe | BaseException]:
+    found = await runs.probes_by_ids(db, ids)
+    return [found.get(i) or NotFoundError(f"No probe with id {i}.") for i in ids]

@@ -1,0 +1,94 @@
+"""Definition and run reads, and the cost estimate of a run before it is created.
+
+None of these is cacheable: run state moves without any catalogue change.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+import strawberry
+
+from modeldesk import runs
+from modeldesk.api.context import Info
+from modeldesk.api.fields import described
+from modeldesk.api.ids import parse_id
+from modeldesk.api.run_loaders import load_definitions
+from modeldesk.api.run_types import DefinitionType, RunEstimateType, RunType
+from modeldesk.db.run_tables import Definition
+from modeldesk.errors import ValidationError
+
+MAX_PAGE = 500
+
+
+def check_page(limit: int, offset: int) -> None:
+    if not 1 <= limit <= MAX_PAGE:
+        raise ValidationError(f"limit must be 1 to {MAX_PAGE}.", field="limit")
+    if offset < 0:
+        raise ValidationError("offset must be 0 or more.", field="offset")
+
+
+def prime_definitions(info: Info, rows: Iterable[Definition]) -> None:
+    """Rows already read need no second query when a nested `definition` asks for them."""
+    info.context.loader(load_definitions).prime_many({row.id: row for row in rows})
+
+
+@strawberry.type
+class RunQuery:
+    @described("Newest first.")
+    async def definitions(
+        self, info: Info, limit: int = 50, offset: int = 0
+    ) -> list[DefinitionType]:
+        check_page(limit, offset)
+        rows = await runs.list_definitions(info.context.db, limit=limit, offset=offset)
+        prime_definitions(info, rows)
+        return [DefinitionType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def definition(self, info: Info, id: strawberry.ID) -> DefinitionType:
+        row = await runs.get_definition(info.context.db, parse_id(id))
+        prime_definitions(info, [row])
+        return DefinitionType.from_row(row)
+
+    @described("Newest first, optionally of one definition.")
+    async def runs(
+        self,
+        info: Info,
+        limit: int = 50,
+        offset: int = 0,
+        definition_id: strawberry.ID | None = None,
+    ) -> list[RunType]:
+        check_page(limit, offset)
+        rows = await runs.list_runs(
+            info.context.db,
+            limit=limit,
+            offset=offset,
+            definition_id=None
+            if definition_id is None
+            else parse_id(definition_id, "definitionId"),
+        )
+        return [RunType.from_row(row) for row in rows]
+
+    @strawberry.field
+    async def run(self, info: Info, id: strawberry.ID) -> RunType:
+        return RunType.from_row(await runs.get_run(info.context.db, parse_id(id)))
+
+    @described(
+        "What createRun with the same arguments would cost: current prices times the average "
+        "tokens of each model's earlier transcripts, or the stated fallback (see basisDetail)."
+    )
+    async def estimate_run_cost(
+        self,
+        info: Info,
+        definition_id: strawberry.ID,
+        models: list[str] | None = None,
+        sample_percentage: float | None = None,
+    ) -> RunEstimateType:
+        estimate = await runs.estimate_run_cost(
+            info.context.db,
+            parse_id(definition_id, "definitionId"),
+            models,
+            None if sample_percentage is None else str(sample_percentage),
+            settings=info.context.app.settings,
+        )
+        return RunEstimateType.from_estimate(estimate)

@@ -1,0 +1,1 @@
+"""Strawberry types: the GraphQL view of catalogue rows, built at the edge from ORM rows."""

@@ -1,0 +1,152 @@
+"""Providers, models and price versions as GraphQL types.
+
+Scalar fields are copied from the row when the object is built; every nested
+field goes through a per-request DataLoader so a list never costs a query per row.
+Prices leave the service as exact Decimals and become JSON numbers only here.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from decimal import Decimal
+
+import strawberry
+
+from modeldesk import catalog, enums
+from modeldesk.api.context import Info
+from modeldesk.api.fields import described
+from modeldesk.api.ids import to_id
+from modeldesk.api.loaders import load_models_of_providers, load_price_history, load_providers
+from modeldesk.db import tables
+
+
+def price(value: Decimal | None) -> float | None:
+    return None if value is None else float(value)
+
+
+@strawberry.type(name="LlmModelPriceVersion", description="One period of a model's prices.")
+class LlmModelPriceVersionType:
+    id: strawberry.ID
+    cost_input_per_million: float | None
+    cost_output_per_million: float | None
+    cost_cached_input_per_million: float | None
+    effective_from: datetime
+    effective_until: datetime | None
+
+    @classmethod
+    def from_row(cls, row: tables.LlmModelPriceVersion) -> LlmModelPriceVersionType:
+        return cls(
+            id=to_id(row.id),
+            cost_input_per_million=price(row.cost_input_per_million),
+            cost_output_per_million=price(row.cost_output_per_million),
+            cost_cached_input_per_million=price(row.cost_cached_input_per_million),
+            effective_from=row.effective_from,
+            effective_until=row.effective_until,
+        )
+
+
+@strawberry.type(name="LlmModel")
+class LlmModelType:
+    id: strawberry.ID
+    provider_id: strawberry.ID
+    model_id: str
+    display_name: str
+    cost_input_per_million: float | None
+    cost_output_per_million: float | None
+    cost_cached_input_per_million: float | None
+    status: enums.ModelStatus
+    is_default: bool
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[tables.LlmModel]
+
+    @classmethod
+    def from_row(cls, row: tables.LlmModel) -> LlmModelType:
+        return cls(
+            id=to_id(row.id),
+            provider_id=to_id(row.provider_id),
+            model_id=row.model_id,
+            display_name=row.display_name,
+            cost_input_per_million=price(row.cost_input_per_million),
+            cost_output_per_million=price(row.cost_output_per_million),
+            cost_cached_input_per_million=price(row.cost_cached_input_per_million),
+            status=enums.ModelStatus(row.status),
+            is_default=row.is_default,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @strawberry.field
+    async def provider(self, info: Info) -> LlmProviderType:
+        return LlmProviderType.from_row(
+            await info.context.loader(load_providers).load(self.row.provider_id)
+        )
+
+    @described("Whether the provider's API key is configured on this server.")
+    async def is_available(self, info: Info) -> bool:
+        provider = await info.context.loader(load_providers).load(self.row.provider_id)
+        return catalog.provider_has_key(provider)
+
+    @described("Every price period, newest first.")
+    async def price_history(self, info: Info) -> list[LlmModelPriceVersionType]:
+        rows = await info.context.loader(load_price_history).load(self.row.id)
+        return [LlmModelPriceVersionType.from_row(row) for row in rows]
+
+
+@strawberry.type(name="LlmProvider")
+class LlmProviderType:
+    id: strawberry.ID
+    name: str
+    display_name: str
+    max_parallel_requests: int
+    requests_per_minute: int
+    is_enabled: bool
+    api_style: enums.ApiStyle
+    base_url: str | None
+    # The variable's name only; the key itself never leaves the environment.
+    api_key_env: str | None
+    created_at: datetime
+    updated_at: datetime
+    row: strawberry.Private[tables.LlmProvider]
+
+    @classmethod
+    def from_row(cls, row: tables.LlmProvider) -> LlmProviderType:
+        return cls(
+            id=to_id(row.id),
+            name=row.name,
+            display_name=row.display_name,
+            max_parallel_requests=row.max_parallel_requests,
+            requests_per_minute=row.requests_per_minute,
+            is_enabled=row.is_enabled,
+            api_style=enums.ApiStyle(row.api_style),
+            base_url=row.base_url,
+            api_key_env=row.api_key_env,
+            created_at=row.created_at,
+            updated_at=row.updated_at,
+            row=row,
+        )
+
+    @strawberry.field
+    def has_api_key(self) -> bool:
+        return catalog.provider_has_key(self.row)
+
+    async def _models(self, info: Info) -> list[tables.LlmModel]:
+        return await info.context.loader(load_models_of_providers).load(self.row.id)
+
+    @strawberry.field
+    async def models(self, info: Info) -> list[LlmModelType]:
+        return [LlmModelType.from_row(row) for row in await self._models(info)]
+
+    @strawberry.field
+    async def active_models(self, info: Info) -> list[LlmModelType]:
+        return [
+            LlmModelType.from_row(row)
+            for row in await self._models(info)
+            if row.status == enums.ModelStatus.ACTIVE.value
+        ]
+
+    @described("Null when every model of the provider is deprecated.")
+    async def default_model(self, info: Info) -> LlmModelType | None:
+        rows = await self._models(info)
+        return next((LlmModelType.from_row(row) for row in rows if row.is_default), None)

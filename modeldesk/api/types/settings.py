@@ -1,0 +1,84 @@
+"""System settings, infrastructure-model resolution and the audit trail as GraphQL types."""
+
+from __future__ import annotations
+
+from datetime import datetime
+
+import strawberry
+from strawberry.scalars import JSON
+
+from modeldesk import catalog
+from modeldesk.api.ids import to_id
+from modeldesk.api.types.catalog import LlmModelType, LlmProviderType
+from modeldesk.db import tables
+
+
+@strawberry.type(name="SystemSetting")
+class SystemSettingType:
+    key: str
+    value: JSON
+    created_at: datetime
+    updated_at: datetime
+
+    @classmethod
+    def from_row(cls, row: tables.SystemSetting) -> SystemSettingType:
+        return cls(
+            key=row.key, value=row.value, created_at=row.created_at, updated_at=row.updated_at
+        )
+
+
+@strawberry.type(
+    name="InfraModel",
+    description="The model doing an internal task, after applying the fallback rule.",
+)
+class InfraModelType:
+    purpose: str
+    model: LlmModelType
+    provider: LlmProviderType
+    configured: JSON | None = strawberry.field(description="The setting's value, if any.")
+    is_fallback: bool
+    reason: str | None = strawberry.field(description="Why the configured model was not used.")
+
+    @classmethod
+    def from_resolution(cls, resolution: catalog.InfraModelResolution) -> InfraModelType:
+        return cls(
+            purpose=resolution.purpose,
+            model=LlmModelType.from_row(resolution.model),
+            provider=LlmProviderType.from_row(resolution.provider),
+            configured=None if resolution.configured is None else JSON(resolution.configured),
+            is_fallback=resolution.is_fallback,
+            reason=resolution.reason,
+        )
+
+
+@strawberry.type(name="AuditEntry")
+class AuditEntryType:
+    id: strawberry.ID
+    actor: str
+    action: str
+    entity_type: str
+    entity_id: str
+    before: JSON | None
+    after: JSON | None
+    created_at: datetime
+
+    @classmethod
+    def from_row(cls, row: tables.AuditEntry) -> AuditEntryType:
+        return cls(
+            id=to_id(row.id),
+            actor=row.actor,
+            action=row.action,
+            entity_type=row.entity_type,
+            entity_id=row.entity_id,
+            before=row.before,
+            after=row.after,
+            created_at=row.created_at,
+        )
+
+
+@strawberry.type(name="AuditLogPage", description="Audit entries, newest first.")
+class AuditLogPageType:
+    entries: list[AuditEntryType]
+    limit: int
+    offset: int
+    has_more: bool

@@ -1,0 +1,93 @@
+"""No N+1: nested fields cost a fixed number of SQL statements whatever the row count."""
+
+from __future__ import annotations
+
+from collections.abc import AsyncIterator
+from typing import Any
+
+import httpx
+import pytest
+from api_app import close_app, make_app
+from graphql_client import GraphQLClient
+from sqlalchemy import event
+
+from modeldesk import catalog
+from modeldesk.auth import Principal
+from modeldesk.db.session import Database
+
+NESTED = """{ llmProviders { name models { modelId provider { name } } } }"""
+# One root field each: root fields resolve concurrently, so in a combined document
+# whether one field's rows prime another's loader first is a matter of timing.
+EVERY_NESTED_FIELD = [
+    """{ llmProviders { activeModels { id } defaultModel { id }
+        models { isAvailable provider { name } priceHistory { effectiveFrom } } } }""",
+    "{ availableModels { isAvailable provider { name } priceHistory { id } } }",
+    "{ llmModels { provider { defaultModel { modelId } activeModels { id } } } }",
+]
+
+
+class StatementCounter:
+    def __init__(self, db: Database) -> None:
+        self.statements: list[str] = []
+        self._engine = db.engine.sync_engine
+        event.listen(self._engine, "before_cursor_execute", self._count)
+
+    def _count(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        self.statements.append(statement)
+
+    def close(self) -> None:
+        event.remove(self._engine, "before_cursor_execute", self._count)
+
+
+@pytest.fixture
+async def uncached(db: Database, admin_token: str) -> AsyncIterator[GraphQLClient]:
+    app = make_app(db, response_cache=False)
+    transport = httpx.ASGITransport(app=app)
+    async with httpx.AsyncClient(transport=transport, base_url="http://modeldesk.test") as http:
+        yield GraphQLClient(http, admin_token)
+    await close_app(app)
+
+
+async def add_models(db: Database, actor: Principal, total: int) -> None:
+    providers = await catalog.list_providers(db)
+    existing = len(await catalog.list_models(db))
+    for n in range(existing, total):
+        data = catalog.ModelCreate.parse(
+            provider_id=providers[n % len(providers)].id,
+            model_id=f"extra-{n}",
+            display_name=f"Extra {n}",
+            cost_input_per_million="1",
+            cost_output_per_million="2",
+        )
+        await catalog.create_model(db, actor, data)
+
+
+async def statements_for(db: Database, client: GraphQLClient, query: str) -> list[str]:
+    counter = StatementCounter(db)
+    try:
+        await client.data(query)
+    finally:
+        counter.close()
+    return counter.statements
+
+
+@pytest.mark.parametrize("query", [NESTED, *EVERY_NESTED_FIELD])
+async def test_statement_count_does_not_grow_with_rows(
+    seeded_db: Database, uncached: GraphQLClient, admin: Principal, query: str
+) -> None:
+    with_10 = await statements_for(seeded_db, uncached, query)
+    await add_models(seeded_db, admin, 50)
+    assert len(await catalog.list_models(seeded_db)) == 50
+    with_50 = await statements_for(seeded_db, uncached, query)
+
+    assert len(with_10) == len(with_50), with_50
+    assert len(with_50) <= 3
+
+
+async def test_nested_provider_models_provider_is_three_statements(
+    seeded_db: Database, uncached: GraphQLClient, admin: Principal
+) -> None:
+    await add_models(seeded_db, admin, 50)
+    statements = await statements_for(seeded_db, uncached, NESTED)
+    # providers, their models (one batch); each model's provider comes from the first list.
+    assert len(statements) == 2, statements
