@@ -54,6 +54,9 @@ class Definition(Base):
     """A prompt template with dimensions; `dimensions` is `[{"name", "levels": [...]}]`."""
 
     __tablename__ = "definitions"
+    # Server defaults come back with INSERT/UPDATE ... RETURNING, so a row handed to
+    # a caller after commit is complete without another query.
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(
             "expansion_status IS NULL OR " + _one_of("expansion_status", EXPANSION_STATUSES),
@@ -95,6 +98,7 @@ class Scenario(Base):
 
 class Run(Base):
     __tablename__ = "runs"
+    __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(_one_of("status", RUN_STATUSES), name="status_known"),
         CheckConstraint(

@@ -13,14 +13,25 @@ from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
 from modeldesk.db import run_tables  # noqa: F401  (registers the run tables on Base)
+from modeldesk.db.queue_tables import PGQUEUER_TABLES  # also registers the queue tables
 from modeldesk.db.tables import Base
 
 config = context.config
 target_metadata = Base.metadata
 
 
+def _include_name(name: str | None, type_: str, parent_names: object) -> bool:
+    # pgqueuer's tables come from its install SQL (0003), not from our metadata.
+    return not (type_ == "table" and name in PGQUEUER_TABLES)
+
+
 def _run(connection: Connection) -> None:
-    context.configure(connection=connection, target_metadata=target_metadata, compare_type=True)
+    context.configure(
+        connection=connection,
+        target_metadata=target_metadata,
+        compare_type=True,
+        include_name=_include_name,
+    )
     with context.begin_transaction():
         context.run_migrations()
 

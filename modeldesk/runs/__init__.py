@@ -1,0 +1,98 @@
+"""Definitions, scenarios, runs, estimates, cost breakdowns and the probe step.
+
+Plain async functions over `Database`, called by the API, the web UI and the
+queue; none of those holds a run rule of its own. Writes take the acting
+`Principal` and refuse non-admins themselves.
+
+Definitions and scenarios:
+    create_definition, expand_combinatorially, request_scenario_expansion,
+    expand_definition (the `expand_scenarios` job), list_definitions,
+    get_definition, definitions_by_ids, scenarios_by_definition_ids, scenarios_by_ids
+Runs:
+    create_run, cancel_run, estimate_run_cost, cost_breakdown,
+    cost_breakdowns_by_run_ids, list_runs, get_run, runs_by_ids,
+    run_models_by_run_ids, transcripts_by_run_ids, probes_by_ids, run_progress,
+    select_models
+The probe step (called by the queue for each `probe.<provider>` job):
+    execute_probe -> ProbeOutcome
+
+Run status: PENDING (queued) → RUNNING (a first probe started) → COMPLETED
+when every probe has finished and at least one succeeded, FAILED when every
+probe failed, or CANCELLED. Progress counts successes (`completed`) and final
+failures (`failed`) against `total`, so a run always finishes.
+"""
+
+from modeldesk.runs.breakdown import (
+    CostBreakdown,
+    CostLine,
+    ModelCost,
+    cost_breakdown,
+    cost_breakdowns_by_run_ids,
+)
+from modeldesk.runs.cancel import cancel_run
+from modeldesk.runs.creation import MAX_PROBES_PER_RUN, create_run
+from modeldesk.runs.definitions import (
+    create_definition,
+    definition_dimensions,
+    definitions_by_ids,
+    expand_combinatorially,
+    get_definition,
+    list_definitions,
+    scenarios_by_definition_ids,
+    scenarios_by_ids,
+)
+from modeldesk.runs.estimate import FALLBACK_RULE, ModelEstimate, RunEstimate, estimate_run_cost
+from modeldesk.runs.expansion import expand_definition, request_scenario_expansion
+from modeldesk.runs.model_selection import TargetModel, default_models, select_models
+from modeldesk.runs.probe_step import ProbeOutcome, execute_probe
+from modeldesk.runs.queries import (
+    RunProgress,
+    get_run,
+    list_runs,
+    probes_by_ids,
+    run_models_by_run_ids,
+    run_progress,
+    runs_by_ids,
+    transcripts_by_run_ids,
+)
+from modeldesk.runs.templates import MAX_SCENARIOS, Dimension
+
+__all__ = [
+    "FALLBACK_RULE",
+    "MAX_PROBES_PER_RUN",
+    "MAX_SCENARIOS",
+    "CostBreakdown",
+    "CostLine",
+    "Dimension",
+    "ModelCost",
+    "ModelEstimate",
+    "ProbeOutcome",
+    "RunEstimate",
+    "RunProgress",
+    "TargetModel",
+    "cancel_run",
+    "cost_breakdown",
+    "cost_breakdowns_by_run_ids",
+    "create_definition",
+    "create_run",
+    "default_models",
+    "definition_dimensions",
+    "definitions_by_ids",
+    "estimate_run_cost",
+    "execute_probe",
+    "expand_combinatorially",
+    "expand_definition",
+    "get_definition",
+    "get_run",
+    "list_definitions",
+    "list_runs",
+    "probes_by_ids",
+    "request_scenario_expansion",
+    "run_models_by_run_ids",
+    "run_progress",
+    "runs_by_ids",
+    "scenarios_by_definition_ids",
+    "scenarios_by_ids",
+    "select_models",
+    "transcripts_by_run_ids",
+]

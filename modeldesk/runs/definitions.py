@@ -1,0 +1,152 @@
+"""Definitions and their scenarios: creation, combinatorial expansion, reads.
+
+Writes take the acting `Principal` and refuse non-admins themselves; reads
+answer whole batches with one query each, for DataLoaders and list pages.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections import defaultdict
+from collections.abc import Sequence
+from typing import Any
+
+from sqlalchemy import select
+
+from modeldesk.auth.principal import Principal
+from modeldesk.db.run_tables import Definition, Scenario
+from modeldesk.db.session import Database
+from modeldesk.errors import NotFoundError
+from modeldesk.runs.inputs import DefinitionCreate
+from modeldesk.runs.scenario_store import ScenarioSource, lock_definition, store_scenarios
+from modeldesk.runs.templates import Dimension, expand_combinations
+
+logger = logging.getLogger(__name__)
+
+
+def definition_dimensions(definition: Definition) -> tuple[Dimension, ...]:
+    return tuple(Dimension.from_json(item) for item in definition.dimensions or [])
+
+
+def _initial_scenarios(spec: DefinitionCreate) -> tuple[list[str], ScenarioSource]:
+    """Listed scenarios win; else every combination of levels; else the template itself."""
+    if spec.scenarios:
+        return list(spec.scenarios), "explicit"
+    if spec.dimensions:
+        return expand_combinations(spec.template, spec.dimensions), "combinatorial"
+    return [spec.template], "explicit"
+
+
+async def create_definition(
+    db: Database,
+    actor: Principal,
+    *,
+    name: str,
+    template: str,
+    preamble: str | None = None,
+    dimensions: Sequence[Any] | None = None,
+    scenarios: Sequence[Any] | None = None,
+) -> Definition:
+    """Create a definition with its first scenarios.
+
+    `dimensions` is a list of `{"name", "levels"}`; every `{{placeholder}}` of
+    the template must name one. With no `scenarios` listed, the scenarios are
+    every combination of the dimension levels (refused beyond `MAX_SCENARIOS`),
+    or the template itself when it has no dimensions.
+    """
+    actor.require_admin("creating a definition")
+    spec = DefinitionCreate.parse(
+        name=name, template=template, preamble=preamble, dimensions=dimensions, scenarios=scenarios
+    )
+    texts, source = _initial_scenarios(spec)
+    async with db.transaction() as session:
+        definition = Definition(
+            name=spec.name,
+            preamble=spec.preamble,
+            template=spec.template,
+            dimensions=[d.to_json() for d in spec.dimensions],
+            created_by=actor.name,
+        )
+        session.add(definition)
+        await session.flush()
+        await store_scenarios(session, definition.id, texts, source, replace=True)
+    logger.info(
+        "definition %s %r created by %s with %d %s scenarios",
+        definition.id,
+        definition.name,
+        actor.name,
+        len(texts),
+        source,
+    )
+    return definition
+
+
+async def expand_combinatorially(db: Database, actor: Principal, definition_id: int) -> int:
+    """Replace the definition's scenarios with every combination of its levels; returns the count.
+
+    No LLM is involved. The old scenarios stay (superseded) for the runs that used them.
+    """
+    actor.require_admin("expanding scenarios")
+    async with db.transaction() as session:
+        definition = await lock_definition(session, definition_id)
+        texts = expand_combinations(definition.template, definition_dimensions(definition))
+        await store_scenarios(session, definition_id, texts, "combinatorial", replace=True)
+    logger.info(
+        "definition %s: %d combinatorial scenarios stored by %s",
+        definition_id,
+        len(texts),
+        actor.name,
+    )
+    return len(texts)
+
+
+async def list_definitions(db: Database, *, limit: int = 100, offset: int = 0) -> list[Definition]:
+    """Newest first."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(Definition).order_by(Definition.id.desc()).limit(limit).offset(offset)
+        )
+        return list(rows)
+
+
+async def get_definition(db: Database, definition_id: int) -> Definition:
+    async with db.session() as session:
+        definition = await session.get(Definition, definition_id)
+    if definition is None:
+        raise NotFoundError(f"No definition with id {definition_id}.")
+    return definition
+
+
+async def definitions_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Definition]:
+    if not ids:
+        return {}
+    async with db.session() as session:
+        rows = await session.scalars(select(Definition).where(Definition.id.in_(ids)))
+        return {row.id: row for row in rows}
+
+
+async def scenarios_by_definition_ids(
+    db: Database, definition_ids: Sequence[int]
+) -> dict[int, list[Scenario]]:
+    """Each definition's current scenarios, in order, in one query."""
+    grouped: dict[int, list[Scenario]] = defaultdict(list)
+    if not definition_ids:
+        return grouped
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(Scenario)
+            .where(Scenario.definition_id.in_(definition_ids), Scenario.is_current.is_(True))
+            .order_by(Scenario.definition_id, Scenario.position)
+        )
+        for row in rows:
+            grouped[row.definition_id].append(row)
+    return grouped
+
+
+async def scenarios_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Scenario]:
+    """Scenarios by id, superseded ones included (a run's transcripts may name them)."""
+    if not ids:
+        return {}
+    async with db.session() as session:
+        rows = await session.scalars(select(Scenario).where(Scenario.id.in_(ids)))
+        return {row.id: row for row in rows}

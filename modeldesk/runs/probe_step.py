@@ -1,0 +1,148 @@
+"""One probe, end to end: claim it, call the provider, record what happened.
+
+The queue calls `execute_probe` for each `probe.<provider>` job and acts on
+the returned `ProbeOutcome`: `done` needs nothing more; `retry` re-queues the
+job after `delay_seconds` and, after a rate limit (`hold_provider`), holds the
+whole provider until then. This step never sleeps: waiting is the queue's job,
+so a backing-off probe holds neither a worker nor a provider slot.
+
+Failures follow the backoff policy of `modeldesk.llm`: rate limits climb the
+configured schedule (the counter lives on the probe row and never resets) and
+end in RATE_LIMITED with retryable=true; 5xx and timeouts retry a bounded
+number of times; 400/401/403/404 fail at once. A final failure is recorded
+and counted in the run's progress, so a run always finishes.
+"""
+
+from __future__ import annotations
+
+import logging
+from dataclasses import dataclass
+from typing import Literal
+
+import httpx
+
+from modeldesk.config import Settings
+from modeldesk.db.session import Database
+from modeldesk.errors import ErrorCode, ModeldeskError
+from modeldesk.llm import (
+    BackoffPolicy,
+    Completion,
+    CompletionRequest,
+    GiveUp,
+    complete,
+    decide,
+    make_target,
+    snapshot_cost,
+)
+from modeldesk.runs.db_guard import database_guard
+from modeldesk.runs.probe_records import (
+    ClaimedProbe,
+    Skipped,
+    claim_probe,
+    record_failure,
+    record_retry,
+    record_success,
+)
+
+logger = logging.getLogger(__name__)
+
+
+@dataclass(frozen=True)
+class ProbeOutcome:
+    kind: Literal["done", "retry"]  # done: transcript or final failure recorded, progress moved
+    provider_id: int
+    delay_seconds: float = 0.0  # retry: run again after this delay
+    hold_provider: bool = False  # retry after a rate limit: hold the whole provider until then
+
+
+async def _call(client: httpx.AsyncClient, claimed: ClaimedProbe) -> Completion:
+    """The provider call; every failure comes out as a classified `ModeldeskError`."""
+    try:
+        target = make_target(
+            provider_name=claimed.provider_name,
+            api_style=claimed.api_style,
+            model_id=claimed.model_id,
+            base_url=claimed.base_url,
+            api_key_env=claimed.api_key_env,
+        )
+        request = CompletionRequest.from_prompt(claimed.prompt, system=claimed.preamble)
+        return await complete(client, target, request)
+    except ModeldeskError:
+        raise
+    except Exception as exc:
+        # A bug in reading an odd response must not leave the probe (and its run)
+        # unfinished forever: record it as a provider error and keep going.
+        logger.exception("%s: unexpected error during the call", claimed.label)
+        raise ModeldeskError(
+            f"unexpected error during the call: {type(exc).__name__}",
+            code=ErrorCode.PROVIDER_ERROR,
+            retryable=False,
+        ) from exc
+
+
+async def _after_failure(
+    db: Database, settings: Settings, claimed: ClaimedProbe, error: ModeldeskError
+) -> ProbeOutcome:
+    step = decide(error, claimed.retry_state, BackoffPolicy.from_settings(settings))
+    if isinstance(step, GiveUp):
+        async with database_guard():
+            await record_failure(
+                db, claimed, code=step.code.value, message=step.message, retryable=step.retryable
+            )
+        logger.warning("%s failed: %s (retryable=%s)", claimed.label, step.code, step.retryable)
+        return ProbeOutcome("done", claimed.provider_id)
+    async with database_guard():
+        still_active = await record_retry(
+            db, claimed, step.state, code=error.code.value, message=error.message
+        )
+    if not still_active:
+        logger.info("%s: run cancelled during the call; not retrying", claimed.label)
+        return ProbeOutcome("done", claimed.provider_id)
+    is_rate_limit = error.code is ErrorCode.RATE_LIMITED
+    logger.info(
+        "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
+        claimed.label,
+        error.code,
+        step.delay,
+        step.state.rate_limit_retries,
+        step.state.transient_retries,
+    )
+    return ProbeOutcome(
+        "retry", claimed.provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit
+    )
+
+
+async def execute_probe(
+    db: Database, settings: Settings, client: httpx.AsyncClient, probe_id: int
+) -> ProbeOutcome:
+    """Run probe `probe_id` once and record the outcome; safe to call again for the same probe.
+
+    Raises `DatabaseUnavailableError` (retryable) when PostgreSQL cannot be
+    reached, and `NotFoundError` for a probe that does not exist.
+    """
+    async with database_guard():
+        claimed = await claim_probe(db, settings, probe_id)
+    if isinstance(claimed, Skipped):
+        logger.info("probe %s skipped: %s", probe_id, claimed.reason)
+        return ProbeOutcome("done", claimed.provider_id)
+    try:
+        completion = await _call(client, claimed)
+    except ModeldeskError as error:
+        return await _after_failure(db, settings, claimed, error)
+    snapshot = snapshot_cost(
+        completion.usage,
+        claimed.prices,
+        fallback=claimed.fallback_prices,
+        context=claimed.label,
+    )
+    async with database_guard():
+        recorded = await record_success(
+            db,
+            claimed,
+            response=completion.text,
+            snapshot=snapshot,
+            duration_ms=completion.duration_ms,
+        )
+    if not recorded:
+        logger.info("%s: transcript already recorded by an earlier delivery", claimed.label)
+    return ProbeOutcome("done", claimed.provider_id)
