@@ -31,7 +31,7 @@ def embedded_database_url(data_dir: Path) -> str:
         # platformdirs warns that XDG_RUNTIME_DIR is unset on servers; harmless here.
         warnings.simplefilter("ignore")
         # Imported lazily: only the embedded path needs its binaries.
-        from pgserver.postgres_server import PostgresServer, get_server
+        from pgserver.postgres_server import get_server
 
     pgdata = (data_dir / "pgdata").resolve()
     server = _servers.get(pgdata)

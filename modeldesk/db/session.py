@@ -25,11 +25,13 @@ class Database:
 
     def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
         self.url = asyncpg_dsn(url)
+        # No pre-ping: it costs a round trip on every checkout (the probe path
+        # makes several). A connection broken by a server restart is discarded
+        # when it fails, and callers see a retryable error, not stale data.
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(url),
             pool_size=pool_size,
             max_overflow=pool_size,
-            pool_pre_ping=True,
             echo=echo,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)
