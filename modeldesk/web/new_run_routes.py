@@ -1,0 +1,165 @@
+"""`/runs/new`: pick a definition (or write a simple one) and models, see the estimate, start.
+
+The default models come pre-selected from `runs.default_models`, the same set a
+run created without models would target, so the page never guesses a rule.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import ImmutableMultiDict
+
+from modeldesk.db.session import Database
+from modeldesk.errors import ModeldeskError, ValidationError
+from modeldesk.runs import (
+    create_definition,
+    create_run,
+    default_models,
+    estimate_run_cost,
+    list_definitions,
+    scenarios_by_definition_ids,
+)
+from modeldesk.web.dependencies import Csrf, Db, User, app_context
+from modeldesk.web.models_view import selectable_choices
+from modeldesk.web.rendering import Flash, form_errors, form_refused, html, render
+
+router = APIRouter()
+
+BUILDER = "runs/_builder.html"
+DEFINITION_FORM = "runs/_definition_form.html"
+DEFINITION_FIELDS = ("name", "preamble", "template", "scenarios")
+
+
+@dataclass(frozen=True)
+class RunForm:
+    """The builder's state: what was submitted, or the defaults on a fresh page."""
+
+    definition_id: str
+    # Model database ids, as the checkboxes send them.
+    models: tuple[str, ...]
+    sample_percentage: str
+
+
+async def _preselected(db: Database) -> tuple[str, ...]:
+    try:
+        return tuple(str(target.model.id) for target in await default_models(db))
+    except ValidationError:
+        return ()  # no provider has both a key and a default: the user picks
+
+
+async def _builder_context(
+    db: Database, form: RunForm | None = None, **extra: Any
+) -> dict[str, Any]:
+    definitions = await list_definitions(db)
+    counts = await scenarios_by_definition_ids(db, [d.id for d in definitions])
+    if form is None:
+        first = str(definitions[0].id) if definitions else ""
+        form = RunForm(first, await _preselected(db), "100")
+    return {
+        "definitions": definitions,
+        "scenario_counts": {d.id: len(counts.get(d.id, [])) for d in definitions},
+        "choices": await selectable_choices(db),
+        "form": form,
+        "errors": {},
+        "form_error": None,
+        **extra,
+    }
+
+
+def _definition_form(values: dict[str, str] | None = None, **extra: Any) -> dict[str, Any]:
+    return {"values": values or {}, "errors": {}, "form_error": None, "open": False, **extra}
+
+
+def _run_form(data: ImmutableMultiDict[str, Any]) -> RunForm:
+    """The builder's fields, from the estimate's query or the submitted form alike."""
+    models = [value for value in data.getlist("models") if isinstance(value, str)]
+    return RunForm(
+        str(data.get("definitionId") or ""),
+        tuple(dict.fromkeys(models)),
+        str(data.get("samplePercentage") or ""),
+    )
+
+
+def _definition_id(form: RunForm) -> int:
+    if not form.definition_id.isdigit():
+        raise ValidationError("Pick a definition.", field="definitionId")
+    return int(form.definition_id)
+
+
+def _models(form: RunForm) -> list[str]:
+    # An empty selection means "none", not "the defaults": those come pre-ticked.
+    if not form.models:
+        raise ValidationError("Select at least one model.", field="models")
+    return list(form.models)
+
+
+@router.get("/runs/new", include_in_schema=False)
+async def new_run_page(request: Request, db: Db, user: User) -> HTMLResponse:
+    context = await _builder_context(db)
+    context.update(
+        section="runs", definition_form=_definition_form(open=not context["definitions"])
+    )
+    return render(request, "runs/new.html", context)
+
+
+@router.get("/runs/estimate", include_in_schema=False)
+async def estimate(request: Request, db: Db, user: User) -> HTMLResponse:
+    form = _run_form(request.query_params)
+    try:
+        result = await estimate_run_cost(
+            db,
+            _definition_id(form),
+            _models(form),
+            form.sample_percentage or None,
+            settings=app_context(request).settings,
+        )
+    except ModeldeskError as exc:
+        return render(request, "runs/_estimate.html", {"estimate": None, "error": exc.message})
+    return render(request, "runs/_estimate.html", {"estimate": result, "error": None})
+
+
+@router.post("/runs", include_in_schema=False)
+async def start_run(request: Request, db: Db, user: User, _csrf: Csrf) -> Response:
+    form = _run_form(await request.form())
+    try:
+        run = await create_run(
+            db, user, _definition_id(form), _models(form), form.sample_percentage or None
+        )
+    except ModeldeskError as exc:
+        context = await _builder_context(db, form, **form_errors(exc))
+        return form_refused(request, BUILDER, context, exc)
+    # A new page, not a swap: the run's own page is where it is watched.
+    return html("", headers={"HX-Redirect": f"/runs/{run.id}?created=1"})
+
+
+@router.post("/runs/definitions", include_in_schema=False)
+async def add_definition(request: Request, db: Db, user: User, _csrf: Csrf) -> HTMLResponse:
+    raw = await request.form()
+    values = {name: str(raw.get(name) or "") for name in DEFINITION_FIELDS}
+    lines = [line for line in values["scenarios"].splitlines() if line.strip()]
+    try:
+        definition = await create_definition(
+            db,
+            user,
+            name=values["name"],
+            template=values["template"],
+            preamble=values["preamble"],
+            scenarios=lines,
+        )
+    except ModeldeskError as exc:
+        context = _definition_form(values, **form_errors(exc), open=True)
+        return form_refused(request, DEFINITION_FORM, context, exc)
+    builder = await _builder_context(db)
+    builder["form"] = RunForm(str(definition.id), builder["form"].models, "100")
+    count = builder["scenario_counts"][definition.id]
+    return render(
+        request,
+        DEFINITION_FORM,
+        _definition_form(),
+        also=[(BUILDER, {**builder, "oob": True})],
+        flash=Flash(f"Definition “{definition.name}” created with {count} scenario(s)."),
+    )

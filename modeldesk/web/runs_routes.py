@@ -1,0 +1,86 @@
+"""The run list and a run's page, both polled while runs move, and cancelling a run."""
+
+from __future__ import annotations
+
+from fastapi import APIRouter, Request
+from fastapi.responses import HTMLResponse
+
+from modeldesk.errors import ModeldeskError
+from modeldesk.runs import cancel_run, list_runs
+from modeldesk.web.dependencies import Csrf, Db, User
+from modeldesk.web.rendering import Flash, error_response, render
+from modeldesk.web.runs_view import run_detail, run_rows
+
+router = APIRouter()
+
+PAGE_SIZE = 50
+
+
+async def _list_context(db: Db, page: int) -> dict[str, object]:
+    page = max(page, 1)
+    runs = await list_runs(db, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
+    rows = await run_rows(db, runs[:PAGE_SIZE])
+    return {
+        "section": "runs",
+        "rows": rows,
+        "page": page,
+        "has_older": len(runs) > PAGE_SIZE,
+        "polling": any(row.active for row in rows),
+    }
+
+
+@router.get("/runs", include_in_schema=False)
+async def runs_page(request: Request, db: Db, user: User, page: int = 1) -> HTMLResponse:
+    return render(request, "runs/list.html", await _list_context(db, page))
+
+
+@router.get("/runs/rows", include_in_schema=False)
+async def runs_rows(request: Request, db: Db, user: User, page: int = 1) -> HTMLResponse:
+    """The list's body alone, for polling; it stops polling once no run is moving."""
+    return render(request, "runs/_rows.html", await _list_context(db, page))
+
+
+@router.get("/runs/{run_id:int}", include_in_schema=False)
+async def run_page(request: Request, db: Db, user: User, run_id: int) -> HTMLResponse:
+    try:
+        detail = await run_detail(db, run_id)
+    except ModeldeskError as exc:
+        return error_response(request, exc)
+    flash = None
+    if request.query_params.get("created"):
+        progress = detail.row.progress
+        flash = Flash(f"Run #{run_id} started: {progress.total} probes queued.")
+    return render(
+        request, "runs/detail.html", {"section": "runs", "detail": detail, "page_flash": flash}
+    )
+
+
+@router.get("/runs/{run_id:int}/live", include_in_schema=False)
+async def run_live(request: Request, db: Db, user: User, run_id: int) -> HTMLResponse:
+    """Status, progress, costs and transcripts, for polling while the run moves."""
+    try:
+        detail = await run_detail(db, run_id)
+    except ModeldeskError as exc:
+        return error_response(request, exc)
+    return render(request, "runs/_live.html", {"detail": detail})
+
+
+@router.post("/runs/{run_id:int}/cancel", include_in_schema=False)
+async def cancel(request: Request, db: Db, user: User, _csrf: Csrf, run_id: int) -> HTMLResponse:
+    try:
+        await cancel_run(db, user, run_id)
+        detail = await run_detail(db, run_id)
+    except ModeldeskError as exc:
+        return error_response(request, exc)
+    progress = detail.row.progress
+    message = (
+        f"Run #{run_id} is cancelled: no new call starts. {progress.done} of "
+        f"{progress.total} probes had finished; calls in flight are still recorded."
+    )
+    return render(
+        request,
+        "runs/_live.html",
+        {"detail": detail},
+        flash=Flash(message, "warning"),
+        headers={"HX-Trigger": "closeDialogs"},
+    )

@@ -1,0 +1,49 @@
+"""A signed-in Chromium page for the browser tests, which also collects console errors."""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+
+from playwright.async_api import BrowserContext, ConsoleMessage, Page
+from web_live_server import LiveServer
+
+from modeldesk.auth import create_token
+from modeldesk.db.session import Database
+
+# Chromium logs every 4xx answer; a refusal the page shows (403, 409, 422) is not an error.
+_REFUSAL = re.compile(r"Failed to load resource: .* status of (403|409|422)\b")
+
+
+@dataclass
+class SignedInPage:
+    page: Page
+    base_url: str
+    errors: list[str] = field(default_factory=list)
+
+    async def goto(self, path: str) -> None:
+        await self.page.goto(self.base_url + path)
+
+    async def mark_document(self) -> None:
+        """Tag the loaded document; `still_same_document` then proves no full reload happened."""
+        await self.page.evaluate("window.__modeldeskMark = true")
+
+    async def still_same_document(self) -> bool:
+        return bool(await self.page.evaluate("window.__modeldeskMark === true"))
+
+
+async def sign_in(
+    context: BrowserContext, server: LiveServer, db: Database, role: str, name: str
+) -> SignedInPage:
+    _, token = await create_token(db, role=role, name=name)
+    page = await context.new_page()
+    signed_in = SignedInPage(page, server.url)
+
+    def on_console(message: ConsoleMessage) -> None:
+        if message.type == "error" and not _REFUSAL.search(message.text):
+            signed_in.errors.append(message.text)
+
+    page.on("console", on_console)
+    page.on("pageerror", lambda error: signed_in.errors.append(str(error)))
+    await page.goto(f"{server.url}/login?token={token}")
+    return signed_in
