@@ -38,13 +38,16 @@ class Settings:
     database_url: str | None = None
     data_dir: Path = field(default_factory=_default_data_dir)
     rate_limit_backoff: tuple[float, ...] = DEFAULT_RATE_LIMIT_BACKOFF
-    # A fixed secret keeps UI sessions valid across restarts; otherwise one is
-    # generated and stored in the data directory (see web.sessions).
-    session_secret: str | None = None
     # Prices used when a model has none recorded: flagged `unpriced`, never $0.
     fallback_input_price: Decimal = Decimal("10")
     fallback_output_price: Decimal = Decimal("30")
     limits_refresh_seconds: float = 2.0
+    # A job whose worker sent no heartbeat for this long (killed mid-job) is run
+    # again by another worker; heartbeats go out at half this interval.
+    job_heartbeat_seconds: float = 10.0
+    # On SIGTERM a worker lets its in-flight jobs finish for this long, then
+    # puts the rest back in the queue for other workers.
+    shutdown_grace_seconds: float = 30.0
     log_level: str = "INFO"
 
 
@@ -55,8 +58,9 @@ def load_settings(environ: dict[str, str] | None = None) -> Settings:
         database_url=env.get("MODELDESK_DATABASE_URL") or None,
         data_dir=Path(data_dir) if data_dir else _default_data_dir(),
         rate_limit_backoff=parse_backoff(env.get("MODELDESK_RATE_LIMIT_BACKOFF")),
-        session_secret=env.get("MODELDESK_SESSION_SECRET") or None,
         limits_refresh_seconds=float(env.get("MODELDESK_LIMITS_REFRESH_SECONDS", "2")),
+        job_heartbeat_seconds=float(env.get("MODELDESK_JOB_HEARTBEAT_SECONDS", "10")),
+        shutdown_grace_seconds=float(env.get("MODELDESK_SHUTDOWN_GRACE_SECONDS", "30")),
         log_level=env.get("MODELDESK_LOG_LEVEL", "INFO"),
     )
 

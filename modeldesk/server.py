@@ -11,6 +11,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
+import re
 import signal
 from collections.abc import Generator
 
@@ -22,6 +23,21 @@ from modeldesk.context import AppContext
 logger = logging.getLogger(__name__)
 
 
+_TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s]+")
+
+
+class RedactTokensFilter(logging.Filter):
+    """Keeps sign-in tokens (`/login?token=…`) out of the access log."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            record.args = tuple(
+                _TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
+                for arg in record.args
+            )
+        return True
+
+
 class _Server(uvicorn.Server):
     @contextlib.contextmanager
     def capture_signals(self) -> Generator[None, None, None]:
@@ -31,6 +47,7 @@ class _Server(uvicorn.Server):
 async def serve(context: AppContext, *, host: str, port: int, with_worker: bool) -> None:
     app = create_app(context)
     server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on"))
+    logging.getLogger("uvicorn.access").addFilter(RedactTokensFilter())
     shutdown = asyncio.Event()
 
     def request_shutdown(signum: int) -> None:

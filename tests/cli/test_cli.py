@@ -69,10 +69,13 @@ async def test_token_create_prints_the_token_alone_on_its_last_line(
     principal = await authenticate_token(db, token)
     assert principal.role is Role.ADMIN and principal.name == "ci"
 
+    viewer = _modeldesk("token", "create", "--role", "viewer", env=cli_env)
+    assert viewer.returncode == 0, viewer.stderr
     listed = _modeldesk("token", "list", env=cli_env)
     assert "admin\tactive" in listed.stdout and token not in listed.stdout
-    token_id = listed.stdout.split("\t")[0].lstrip("#")
-    assert _modeldesk("token", "revoke", token_id, env=cli_env).returncode == 0
+    viewer_line = next(line for line in listed.stdout.splitlines() if "\tviewer\t" in line)
+    revoked = _modeldesk("token", "revoke", viewer_line.split("\t")[0].lstrip("#"), env=cli_env)
+    assert revoked.returncode == 0, revoked.stderr
     missing = _modeldesk("token", "revoke", "999", env=cli_env)
     assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
 
@@ -130,5 +133,13 @@ def test_serve_on_the_embedded_database_prints_a_sign_in_url_and_is_healthy(
     assert health is not None and health.status_code == 200
     assert health.json() == {"status": "ok", "database": "reachable"}
 
+    signed_in = httpx.get(sign_in.group(0), timeout=5, follow_redirects=False)
+    assert signed_in.status_code in (302, 303, 307)
+    assert signed_in.headers["location"].endswith("/settings/models")
+
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
+    output = "".join(lines) + process.stdout.read()
+    # The token is printed once, in the sign-in URL; the access log shows it redacted.
+    assert output.count(sign_in.group(2)) == 1
+    assert "/login?token=[redacted]" in output
