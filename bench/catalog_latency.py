@@ -1,9 +1,10 @@
 """Catalogue read latency over HTTP (SPEC 7: p50 <= 3 ms and <= 3x a raw fetch).
 
-Starts a database (the embedded server in a temporary directory, or a scratch
-database on the server of MODELDESK_DATABASE_URL, dropped at the end), seeds 54
-models, and serves the app with uvicorn on a free loopback port in this process.
-Then it times, with an admin token:
+Works in a database of its own, dropped at the end: on the server of
+MODELDESK_BENCH_DATABASE_URL (a maintenance database URL) when set, else on an
+embedded server in a temporary directory. Seeds 54 models and serves the app
+with uvicorn on a free loopback port in this process. Then it times, with an
+admin token:
 - `llmProviders { ... models { ... } }` with the response cache (the default);
 - the same query with the cache off (every request executed by Strawberry);
 - a raw asyncpg fetch of the same rows on one connection, the floor.
@@ -21,18 +22,14 @@ import argparse
 import asyncio
 import json
 import os
-import secrets
-import shutil
 import socket
 import statistics
-import tempfile
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
-from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
+from urllib.parse import urlsplit
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import uvicorn
 from fastapi import FastAPI
@@ -43,9 +40,9 @@ from modeldesk.app import create_app
 from modeldesk.auth import Principal, create_token
 from modeldesk.config import Settings
 from modeldesk.context import AppContext
-from modeldesk.db.migrate import upgrade_database
 from modeldesk.db.seed import seed_catalog
 from modeldesk.db.session import Database
+from modeldesk.testing.scratch_database import scratch_database
 
 TARGET_MODELS = 54
 RAW = "raw asyncpg fetch"
@@ -59,34 +56,6 @@ SELECT p.id, p.name, p.display_name, p.max_parallel_requests, p.requests_per_min
 FROM llm_providers p LEFT JOIN llm_models m ON m.provider_id = p.id
 ORDER BY p.id, m.id
 """
-
-
-@asynccontextmanager
-async def scratch_database() -> AsyncIterator[str]:
-    """A migrated, empty database that is removed afterwards."""
-    server_url = os.environ.get("MODELDESK_DATABASE_URL")
-    if not server_url:
-        from modeldesk.db.embedded import embedded_database_url, stop_embedded_servers
-
-        data_dir = Path(tempfile.mkdtemp(prefix="modeldesk-bench-"))
-        try:
-            url = embedded_database_url(data_dir)
-            await upgrade_database(url)
-            yield url
-        finally:
-            stop_embedded_servers()
-            shutil.rmtree(data_dir, ignore_errors=True)
-        return
-    name = f"modeldesk_bench_{secrets.token_hex(4)}"
-    admin = await asyncpg.connect(server_url)
-    await admin.execute(f'CREATE DATABASE "{name}"')
-    url = urlunsplit(urlsplit(server_url)._replace(path="/" + name))
-    try:
-        await upgrade_database(url)
-        yield url
-    finally:
-        await admin.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        await admin.close()
 
 
 async def seed_models(db: Database) -> int:
@@ -185,7 +154,7 @@ def percentiles(samples_ms: list[float]) -> tuple[float, float, float]:
 
 
 async def run(requests: int, warmup: int, rounds: int) -> None:
-    async with scratch_database() as url:
+    async with scratch_database(os.environ.get("MODELDESK_BENCH_DATABASE_URL")) as url:
         db = Database(url)
         context = AppContext(settings=Settings(database_url=url), db=db, owns_embedded_server=False)
         models = await seed_models(db)

@@ -4,7 +4,10 @@ How it fits together:
 - `schema.py` joins the parts: `QUERY_PARTS` and `MUTATION_PARTS` are tuples of
   Strawberry types merged into `Query` and `Mutation`.
 - `endpoint.py` authenticates every POST (`Authorization: Bearer <token>`),
-  serves cached catalogue reads, and executes the rest with a `RequestContext`.
+  serves cached catalogue reads, and executes the rest with a `RequestContext`;
+  a GET from a browser gets GraphiQL (`graphiql.py`, assets vendored in `static/`).
+- `change_listener.py` hears catalogue and token changes from every process;
+  `request_auth.py`, `token_cache.py` and `cache.py` rely on it to stay exact.
 - `context.py`: `info.context.principal`, `info.context.db`, and
   `info.context.loader(batch_fn)`, the per-request DataLoader for a batch function.
 - `permissions.py`: `ADMIN_ONLY`, the guard every mutation must carry.
@@ -31,17 +34,20 @@ from typing import Any
 
 from fastapi import FastAPI
 
-from modeldesk.api.endpoint import GraphQLEndpoint
+from modeldesk.api.endpoint import GRAPHQL_PATH, GraphQLEndpoint
+from modeldesk.api.graphiql import mount_graphiql_assets
 from modeldesk.api.schema import schema
 from modeldesk.context import AppContext
 
-GRAPHQL_PATH = "/graphql"
-
 
 def mount_api(app: FastAPI, context: AppContext, *, response_cache: bool = True) -> GraphQLEndpoint:
-    """Serve `/graphql` on `app`; the endpoint's connections close with the app's lifespan."""
+    """Serve `/graphql` on `app`; the endpoint's connection closes with the app's lifespan.
+
+    `response_cache=False` executes every operation (the benchmark's uncached figure).
+    """
     endpoint = GraphQLEndpoint(context, schema, response_cache=response_cache)
     app.add_route(GRAPHQL_PATH, endpoint.handle, methods=["GET", "POST"], include_in_schema=False)
+    mount_graphiql_assets(app)
     app.state.graphql = endpoint
 
     inner_lifespan = app.router.lifespan_context
@@ -49,6 +55,7 @@ def mount_api(app: FastAPI, context: AppContext, *, response_cache: bool = True)
     @asynccontextmanager
     async def lifespan(application: Any) -> AsyncIterator[Any]:
         async with inner_lifespan(application) as state:
+            endpoint.listener.start()  # so the first requests already find the caches usable
             try:
                 yield state
             finally:

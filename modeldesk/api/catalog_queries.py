@@ -94,7 +94,7 @@ class CatalogQuery:
     async def available_models(self, info: Info) -> list[LlmModelType]:
         pairs = await catalog.selectable_models(info.context.db)
         _prime_providers(info, (provider for _, provider in pairs))
-        return [LlmModelType.from_row(model) for model, _ in pairs]
+        return [LlmModelType.from_row(model, provider) for model, provider in pairs]
 
     @strawberry.field
     async def system_settings(self, info: Info) -> list[SystemSettingType]:

@@ -3,8 +3,8 @@
 A POST is authenticated before anything else (no token, no execution), then
 answered from the response cache when it can be, and otherwise executed by
 Strawberry. The cache check sits in front of Strawberry on purpose: a hit costs
-one indexed query and a dictionary lookup, where executing even a cached
-document costs milliseconds.
+one shared version query and two dictionary lookups, where executing even a
+cached document costs milliseconds.
 """
 
 from __future__ import annotations
@@ -14,23 +14,25 @@ import logging
 from typing import Any
 
 from starlette.requests import Request
-from starlette.responses import HTMLResponse, Response
+from starlette.responses import Response
 from strawberry import Schema
 from strawberry.exceptions import MissingQueryError
-from strawberry.http.ides import get_graphql_ide_html
 from strawberry.schema.exceptions import CannotGetOperationTypeError, InvalidOperationTypeError
 
 from modeldesk.api.cache import ResponseCache, cache_key
-from modeldesk.api.catalog_listener import CatalogListener
+from modeldesk.api.change_listener import ChangeListener
 from modeldesk.api.context import RequestContext
 from modeldesk.api.errors import error_only_body, format_graphql_error
+from modeldesk.api.graphiql import graphiql_page
 from modeldesk.api.request_auth import Caller, RequestAuthenticator
 from modeldesk.api.schema import ALLOWED_OPERATIONS, CACHEABLE_ROOT_FIELDS
+from modeldesk.api.token_cache import TokenCache
 from modeldesk.context import AppContext
 from modeldesk.errors import DatabaseUnavailableError, ModeldeskError, ValidationError
 
 logger = logging.getLogger(__name__)
 
+GRAPHQL_PATH = "/graphql"
 MAX_BODY_BYTES = 256 * 1024
 JSON_TYPE = "application/json"
 
@@ -74,47 +76,51 @@ class GraphQLEndpoint:
     def __init__(self, context: AppContext, schema: Schema, *, response_cache: bool) -> None:
         self.context = context
         self.schema = schema
-        self.authenticator = RequestAuthenticator(context.db.url)
-        self.cache = ResponseCache(CACHEABLE_ROOT_FIELDS)
-        self.listener: CatalogListener | None = None
-        if response_cache:
-            self.listener = CatalogListener(
-                context.db.url, on_version=self.cache.advance, on_disconnect=self.cache.clear
-            )
-        self._ide_html = get_graphql_ide_html("graphiql")
+        self.tokens = TokenCache()
+        self.cache = ResponseCache(CACHEABLE_ROOT_FIELDS) if response_cache else None
+        self.listener = ChangeListener(
+            context.db.url,
+            on_catalog_version=self._catalog_changed,
+            on_tokens_changed=self.tokens.clear,
+            on_disconnect=self._changes_unheard,
+        )
+        self.authenticator = RequestAuthenticator(context.db, self.listener, self.tokens)
+
+    def _catalog_changed(self, version: int) -> None:
+        if self.cache is not None:
+            self.cache.advance(version)
+
+    def _changes_unheard(self) -> None:
+        self.tokens.clear()
+        if self.cache is not None:
+            self.cache.clear()
 
     async def handle(self, request: Request) -> Response:
         if request.method == "GET":
             if "text/html" in request.headers.get("accept", ""):
-                return HTMLResponse(self._ide_html)
+                return graphiql_page(request, GRAPHQL_PATH)
             error = ValidationError("Send GraphQL operations with POST; GET serves GraphiQL.")
             return _refusal(error, 405)
         try:
             query, variables, operation_name = _parse_operation(await request.body())
         except ValidationError as exc:
             return _refusal(exc, 400)
+        self.listener.start()  # the app's lifespan starts it; an ASGI host may run none
         try:
             caller = await self.authenticator.authenticate(request.headers.get("authorization"))
         except ModeldeskError as exc:
             return _refusal(exc)
 
-        key = None
-        if self.listener is not None:
-            self.listener.start()
-            if self.listener.connected:
-                key = cache_key(
-                    caller.catalog_version,
-                    caller.principal.role.value,
-                    query,
-                    variables,
-                    operation_name,
-                )
-                cached = self.cache.get(key)
-                if cached is not None:
-                    return Response(cached, media_type=JSON_TYPE)
-
+        version = caller.catalog_version
+        if self.cache is None or version is None:
+            body, _ = await self._execute(caller, query, variables, operation_name)
+            return Response(body, media_type=JSON_TYPE)
+        key = cache_key(version, caller.principal.role.value, query, variables, operation_name)
+        cached = self.cache.get(key)
+        if cached is not None:
+            return Response(cached, media_type=JSON_TYPE)
         body, ok = await self._execute(caller, query, variables, operation_name)
-        if key is not None and ok and self.cache.is_cacheable(query, operation_name):
+        if ok and self.cache.is_cacheable(query, operation_name):
             self.cache.put(key, body)
         return Response(body, media_type=JSON_TYPE)
 
@@ -152,6 +158,4 @@ class GraphQLEndpoint:
         return _json_bytes(body), not result.errors
 
     async def close(self) -> None:
-        if self.listener is not None:
-            await self.listener.stop()
-        await self.authenticator.close()
+        await self.listener.stop()

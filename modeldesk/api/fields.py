@@ -17,9 +17,12 @@ from modeldesk.api.permissions import ADMIN_ONLY
 Resolver = TypeVar("Resolver", bound=Callable[..., Any])
 
 
-def described(description: str) -> Callable[[Resolver], Resolver]:
+def described(description: str, *, graphql_type: Any = None) -> Callable[[Resolver], Resolver]:
+    """`graphql_type` names the field's type when the resolver's annotation cannot."""
+
     def decorate(resolver: Resolver) -> Resolver:
-        return cast(Resolver, strawberry.field(resolver, description=description))
+        field = strawberry.field(resolver, description=description, graphql_type=graphql_type)
+        return cast(Resolver, field)
 
     return decorate
 

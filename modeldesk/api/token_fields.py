@@ -1,6 +1,7 @@
 """Token management over GraphQL, admin-only: list, create (the plain token is
 returned once, never stored) and revoke. Revocation applies to the very next
-request, since every request looks its token up.
+request in every process (see `request_auth`); the service audits both changes
+and refuses to revoke the last active admin token.
 """
 
 from __future__ import annotations
@@ -41,10 +42,12 @@ class TokenMutation:
     async def create_api_token(
         self, info: Info, input: CreateApiTokenInput
     ) -> CreateApiTokenPayload:
-        row, plain = await auth.create_token(info.context.db, role=input.role, name=input.name)
+        row, plain = await auth.create_token(
+            info.context.db, role=input.role, name=input.name, actor=info.context.principal
+        )
         return CreateApiTokenPayload(token=ApiTokenType.from_row(row), plain_token=plain)
 
     @admin_mutation
     async def revoke_api_token(self, info: Info, id: strawberry.ID) -> RevokeApiTokenPayload:
-        row = await auth.revoke_token(info.context.db, parse_id(id))
+        row = await auth.revoke_token(info.context.db, parse_id(id), actor=info.context.principal)
         return RevokeApiTokenPayload(token=ApiTokenType.from_row(row))

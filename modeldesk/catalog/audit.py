@@ -11,9 +11,8 @@ from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
+from modeldesk.db.audit_log import record_audit as record_audit
 from modeldesk.db.session import Database
 from modeldesk.db.tables import AuditEntry, LlmModel, LlmProvider
 
@@ -52,28 +51,6 @@ def provider_snapshot(provider: LlmProvider) -> dict[str, Any]:
         "api_key_env",
     )
     return {name: _json_safe(getattr(provider, name)) for name in fields}
-
-
-def record_audit(
-    session: AsyncSession,
-    actor: Principal,
-    action: str,
-    entity_type: str,
-    entity_id: object,
-    *,
-    before: Any = None,
-    after: Any = None,
-) -> None:
-    session.add(
-        AuditEntry(
-            actor=actor.name,
-            action=action,
-            entity_type=entity_type,
-            entity_id=str(entity_id),
-            before=before,
-            after=after,
-        )
-    )
 
 
 async def list_audit_entries(

@@ -1,4 +1,5 @@
-"""An app on the test database, driven over HTTP, with one admin and one viewer token."""
+"""An app on the test database, driven over HTTP, with one admin and one viewer token;
+and `processes`, two apps on separate connection pools, as two modeldesk processes."""
 
 from __future__ import annotations
 
@@ -6,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from api_app import close_app, make_app
+from api_app import Process, close_app, listening, make_app
 from fastapi import FastAPI
 from graphql_client import GraphQLClient
 
@@ -50,3 +51,25 @@ def gql(http: httpx.AsyncClient, admin_token: str) -> GraphQLClient:
 @pytest.fixture
 def viewer_gql(http: httpx.AsyncClient, viewer_token: str) -> GraphQLClient:
     return GraphQLClient(http, viewer_token)
+
+
+@pytest.fixture
+async def processes(
+    seeded_db: Database, database_url: str, admin_token: str
+) -> AsyncIterator[list[Process]]:
+    second_db = Database(database_url, pool_size=2)
+    apps = [make_app(seeded_db), make_app(second_db)]
+    clients = [
+        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://md.test")
+        for app in apps
+    ]
+    started = [
+        Process(await listening(app), GraphQLClient(client, admin_token))
+        for app, client in zip(apps, clients, strict=True)
+    ]
+    yield started
+    for client in clients:
+        await client.aclose()
+    for app in apps:
+        await close_app(app)
+    await second_db.dispose()

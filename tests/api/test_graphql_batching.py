@@ -3,13 +3,12 @@
 from __future__ import annotations
 
 from collections.abc import AsyncIterator
-from typing import Any
 
 import httpx
 import pytest
-from api_app import close_app, make_app
+from api_app import close_app, listening, make_app
 from graphql_client import GraphQLClient
-from sqlalchemy import event
+from statement_counter import StatementCounter
 
 from modeldesk import catalog
 from modeldesk.auth import Principal
@@ -26,25 +25,15 @@ EVERY_NESTED_FIELD = [
 ]
 
 
-class StatementCounter:
-    def __init__(self, db: Database) -> None:
-        self.statements: list[str] = []
-        self._engine = db.engine.sync_engine
-        event.listen(self._engine, "before_cursor_execute", self._count)
-
-    def _count(self, conn: Any, cursor: Any, statement: str, *args: Any) -> None:
-        self.statements.append(statement)
-
-    def close(self) -> None:
-        event.remove(self._engine, "before_cursor_execute", self._count)
-
-
 @pytest.fixture
 async def uncached(db: Database, admin_token: str) -> AsyncIterator[GraphQLClient]:
     app = make_app(db, response_cache=False)
     transport = httpx.ASGITransport(app=app)
     async with httpx.AsyncClient(transport=transport, base_url="http://modeldesk.test") as http:
-        yield GraphQLClient(http, admin_token)
+        client = GraphQLClient(http, admin_token)
+        await listening(app)
+        await client.data("{ __typename }")  # the token is remembered: no lookup is counted
+        yield client
     await close_app(app)
 
 

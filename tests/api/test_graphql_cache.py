@@ -3,65 +3,17 @@ the change notifications cannot be heard."""
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Callable
-from dataclasses import dataclass
-
-import httpx
 import pytest
-from api_app import close_app, make_app
-from graphql_client import GraphQLClient
+from api_app import Process, wait_for
 from sqlalchemy import text
 
 from modeldesk import catalog
-from modeldesk.api.endpoint import GraphQLEndpoint
 from modeldesk.auth import Principal, list_tokens, revoke_token
 from modeldesk.db.session import Database
 
 CATALOGUE = "{ llmProviders { name models { modelId costInputPerMillion isDefault status } } }"
 UPDATE_PRICE = """mutation($id: ID!, $price: Float!) {
     updateLlmModel(id: $id, input: {costInputPerMillion: $price}) { model { id } } }"""
-
-
-@dataclass
-class Process:
-    """One app with its own Database: what a separate modeldesk process holds."""
-
-    endpoint: GraphQLEndpoint
-    client: GraphQLClient
-
-
-async def wait_for(condition: Callable[[], bool]) -> None:
-    async with asyncio.timeout(5):
-        while not condition():  # noqa: ASYNC110 - the listener exposes a flag, not an event
-            await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-async def processes(
-    seeded_db: Database, database_url: str, admin_token: str
-) -> AsyncIterator[list[Process]]:
-    second_db = Database(database_url, pool_size=2)
-    apps = [make_app(seeded_db), make_app(second_db)]
-    clients = [
-        httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://md.test")
-        for app in apps
-    ]
-    started = [
-        Process(app.state.graphql, GraphQLClient(c, admin_token))
-        for app, c in zip(apps, clients, strict=True)
-    ]
-    for process in started:
-        await process.client.data("{ __typename }")  # starts the listener
-        listener = process.endpoint.listener
-        assert listener is not None
-        await wait_for(lambda listener=listener: listener.connected)
-    yield started
-    for client in clients:
-        await client.aclose()
-    for app in apps:
-        await close_app(app)
-    await second_db.dispose()
 
 
 def openai_mini_price(data: dict[str, list[dict[str, object]]]) -> object:
@@ -73,10 +25,10 @@ def openai_mini_price(data: dict[str, list[dict[str, object]]]) -> object:
 async def test_a_repeated_read_is_answered_from_the_cache(processes: list[Process]) -> None:
     reader = processes[0]
     first = await reader.client.post(CATALOGUE)
-    hits = reader.endpoint.cache.hits
+    hits = reader.cache.hits
     second = await reader.client.post(CATALOGUE)
     assert second == first
-    assert reader.endpoint.cache.hits == hits + 1
+    assert reader.cache.hits == hits + 1
 
 
 async def test_a_change_through_one_process_is_read_at_once_through_another(
@@ -85,7 +37,7 @@ async def test_a_change_through_one_process_is_read_at_once_through_another(
     writer, reader = processes
     for price in (0.3, 0.35, 0.4, 0.45, 0.5):
         await reader.client.data(CATALOGUE)
-        assert len(reader.endpoint.cache) == 1  # warm: the next read could be a hit
+        assert len(reader.cache) == 1  # warm: the next read could be a hit
         await writer.client.data(UPDATE_PRICE, {"id": "1", "price": price})
         assert openai_mini_price(await reader.client.data(CATALOGUE)) == price
         assert openai_mini_price(await writer.client.data(CATALOGUE)) == price
@@ -108,10 +60,10 @@ async def test_the_listener_drops_superseded_entries_when_a_change_commits(
 ) -> None:
     reader = processes[1]
     await reader.client.data(CATALOGUE)
-    assert len(reader.endpoint.cache) == 1
+    assert len(reader.cache) == 1
     await catalog.reactivate_model(seeded_db, admin, 1)  # already active: no change, no bump
     await catalog.update_provider(seeded_db, admin, 1, catalog.ProviderUpdate(is_enabled=False))
-    await wait_for(lambda: len(reader.endpoint.cache) == 0)
+    await wait_for(lambda: len(reader.cache) == 0)
 
 
 async def test_without_the_listener_the_cache_is_bypassed_until_it_reconnects(
@@ -125,15 +77,15 @@ async def test_without_the_listener_the_cache_is_bypassed_until_it_reconnects(
         await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     await wait_for(lambda: not listener.connected)
 
-    hits = reader.endpoint.cache.hits
+    hits = reader.cache.hits
     for _ in range(3):
         await reader.client.data(CATALOGUE)
-    assert reader.endpoint.cache.hits == hits  # executed every time
+    assert reader.cache.hits == hits  # executed every time
 
     await wait_for(lambda: listener.connected)
     await reader.client.data(CATALOGUE)
     await reader.client.data(CATALOGUE)
-    assert reader.endpoint.cache.hits == hits + 1
+    assert reader.cache.hits == hits + 1
 
 
 @pytest.mark.parametrize(
@@ -153,8 +105,8 @@ async def test_only_error_free_catalogue_reads_are_kept(
     process = processes[0]
     for _ in range(2):
         await process.client.post(document)
-    assert len(process.endpoint.cache) == 0
-    assert process.endpoint.cache.hits == 0
+    assert len(process.cache) == 0
+    assert process.cache.hits == 0
 
 
 async def test_roles_have_their_own_entries_and_a_revoked_token_reads_nothing(
@@ -164,7 +116,7 @@ async def test_roles_have_their_own_entries_and_a_revoked_token_reads_nothing(
     await process.client.data(CATALOGUE)
     viewer_body = await process.client.post(CATALOGUE, token=viewer_token)
     assert "errors" not in viewer_body
-    assert len(process.endpoint.cache) == 2
+    assert len(process.cache) == 2
 
     viewer_id = next(row.id for row in await list_tokens(seeded_db) if row.role == "viewer")
     await revoke_token(seeded_db, viewer_id)

@@ -282,3 +282,31 @@ async def test_token_management_creates_lists_and_revokes(db: Database, gql: Gra
         createApiToken(input: {role: ADMIN, name: $name}) { plainToken } }"""
     too_long = await gql.error(create, {"name": "n" * 201})
     assert too_long["extensions"] == {"code": "VALIDATION_ERROR", "field": "name"}
+
+
+async def test_token_changes_are_audited_and_the_last_admin_token_stays(
+    db: Database, gql: GraphQLClient
+) -> None:
+    only_admin = (await gql.data("{ apiTokens { id role } }"))["apiTokens"]
+    [admin_id] = [token["id"] for token in only_admin if token["role"] == "ADMIN"]
+    revoke = "mutation($id: ID!) { revokeApiToken(id: $id) { token { isRevoked } } }"
+    before = await catalogue_snapshot(db)
+    refused = await gql.error(revoke, {"id": admin_id})
+    assert refused["extensions"]["code"] == "CONFLICT"
+    assert "last active admin token" in refused["message"]
+    assert await catalogue_snapshot(db) == before
+
+    created = await gql.data(
+        'mutation { createApiToken(input: {role: ADMIN, name: "deputy"}) { token { id } } }'
+    )
+    deputy_id = created["createApiToken"]["token"]["id"]
+    await gql.data(revoke, {"id": deputy_id})
+    log = await gql.data(
+        '{ auditLog(entityType: "token") { entries { actor action entityId before after } } }'
+    )
+    revoked, made = log["auditLog"]["entries"][:2]
+    assert (made["actor"], made["action"]) == ("test admin", "token.create")
+    assert made["entityId"] == deputy_id
+    assert made["after"] == {"name": "deputy", "role": "admin", "revoked_at": None}
+    assert (revoked["action"], revoked["entityId"]) == ("token.revoke", deputy_id)
+    assert revoked["after"]["revoked_at"] is not None

@@ -7,6 +7,7 @@ Prices leave the service as exact Decimals and become JSON numbers only here.
 
 from __future__ import annotations
 
+from collections.abc import Awaitable
 from datetime import datetime
 from decimal import Decimal
 
@@ -59,9 +60,13 @@ class LlmModelType:
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[tables.LlmModel]
+    # Known when the model was read with its provider; saves a loader round per model.
+    provider_row: strawberry.Private[tables.LlmProvider | None] = None
 
     @classmethod
-    def from_row(cls, row: tables.LlmModel) -> LlmModelType:
+    def from_row(
+        cls, row: tables.LlmModel, provider: tables.LlmProvider | None = None
+    ) -> LlmModelType:
         return cls(
             id=to_id(row.id),
             provider_id=to_id(row.provider_id),
@@ -75,6 +80,7 @@ class LlmModelType:
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,
+            provider_row=provider,
         )
 
     @strawberry.field
@@ -83,8 +89,15 @@ class LlmModelType:
             await info.context.loader(load_providers).load(self.row.provider_id)
         )
 
-    @described("Whether the provider's API key is configured on this server.")
-    async def is_available(self, info: Info) -> bool:
+    @described("Whether the provider's API key is configured on this server.", graphql_type=bool)
+    def is_available(self, info: Info) -> bool | Awaitable[bool]:
+        # Plain when the provider came with the model: in a long list, one awaitable per
+        # row is what this field would otherwise cost (GraphQL awaits what it is given).
+        if self.provider_row is not None:
+            return catalog.provider_has_key(self.provider_row)
+        return self._provider_has_key(info)
+
+    async def _provider_has_key(self, info: Info) -> bool:
         provider = await info.context.loader(load_providers).load(self.row.provider_id)
         return catalog.provider_has_key(provider)
 
@@ -136,12 +149,12 @@ class LlmProviderType:
 
     @strawberry.field
     async def models(self, info: Info) -> list[LlmModelType]:
-        return [LlmModelType.from_row(row) for row in await self._models(info)]
+        return [LlmModelType.from_row(row, self.row) for row in await self._models(info)]
 
     @strawberry.field
     async def active_models(self, info: Info) -> list[LlmModelType]:
         return [
-            LlmModelType.from_row(row)
+            LlmModelType.from_row(row, self.row)
             for row in await self._models(info)
             if row.status == enums.ModelStatus.ACTIVE.value
         ]
@@ -149,4 +162,4 @@ class LlmProviderType:
     @described("Null when every model of the provider is deprecated.")
     async def default_model(self, info: Info) -> LlmModelType | None:
         rows = await self._models(info)
-        return next((LlmModelType.from_row(row) for row in rows if row.is_default), None)
+        return next((LlmModelType.from_row(row, self.row) for row in rows if row.is_default), None)

@@ -43,7 +43,7 @@ class InfraModelType:
     def from_resolution(cls, resolution: catalog.InfraModelResolution) -> InfraModelType:
         return cls(
             purpose=resolution.purpose,
-            model=LlmModelType.from_row(resolution.model),
+            model=LlmModelType.from_row(resolution.model, resolution.provider),
             provider=LlmProviderType.from_row(resolution.provider),
             configured=None if resolution.configured is None else JSON(resolution.configured),
             is_fallback=resolution.is_fallback,
