@@ -235,7 +235,9 @@ async def _record(
             error_code=code,
             **transcript,
         )
-        .on_conflict_do_nothing(index_elements=["run_id", "scenario_id", "model_id"])
+        # Any unique key: (run, scenario, model) and probe_id name the same
+        # transcript, and a concurrent duplicate may hit either one first.
+        .on_conflict_do_nothing()
         .returning(_TRANSCRIPTS.c.id)
         .cte("inserted")
     )
