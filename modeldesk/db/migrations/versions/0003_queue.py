@@ -8,7 +8,10 @@ different schema gets a migration of its own that runs its upgrade.
 whether a call of a provider may start now: the provider must be enabled and
 not held, and a lane of its sliding 60 s window must be free. It runs in one
 round trip under a per-provider transaction lock, so two workers can never
-both take the last slot of a window.
+both take the last slot of a window. A caller turned away by a full window is
+given a turn in the provider's waiting line: waiters come back one by one at
+the provider's rate (within the next two minutes), not all at once whenever a
+slot frees, which would re-run every waiting job once per slot.
 
 Revision ID: 0003
 Revises: 0002
@@ -41,6 +44,7 @@ DECLARE
     v_lanes integer;
     v_lane integer;
     v_oldest timestamptz;
+    v_turn timestamptz;
 BEGIN
     SELECT p.is_enabled, GREATEST(p.requests_per_minute, 1) INTO v_enabled, v_limit
     FROM llm_providers p WHERE p.id = p_provider_id;
@@ -97,9 +101,19 @@ BEGIN
         INSERT INTO provider_request_starts (provider_id, lane, started_at)
         VALUES (p_provider_id, v_lanes, v_now);
     ELSE
-        RETURN QUERY SELECT
-            EXTRACT(EPOCH FROM v_oldest + interval '60 seconds' - v_now)::double precision,
-            'rate_window'::text;
+        -- The next turn: when the oldest lane frees, or after the last waiter,
+        -- but never more than two minutes ahead (waiters whose jobs were since
+        -- discarded must not keep the line long).
+        SELECT GREATEST(
+                   v_oldest + interval '60 seconds',
+                   LEAST(COALESCE(MAX(w.next_turn_at), '-infinity'),
+                         v_now + interval '120 seconds'))
+        INTO v_turn FROM provider_waiting_lines w WHERE w.provider_id = p_provider_id;
+        INSERT INTO provider_waiting_lines AS line (provider_id, next_turn_at)
+        VALUES (p_provider_id, v_turn + make_interval(secs => 60.0 / v_limit))
+        ON CONFLICT (provider_id) DO UPDATE SET next_turn_at = EXCLUDED.next_turn_at;
+        RETURN QUERY SELECT EXTRACT(EPOCH FROM v_turn - v_now)::double precision,
+                            'rate_window'::text;
         RETURN;
     END IF;
     RETURN QUERY SELECT 0::double precision, 'admitted'::text;
@@ -144,6 +158,18 @@ def upgrade() -> None:
         ),
         sa.PrimaryKeyConstraint("provider_id", "lane", name=op.f("pk_provider_request_starts")),
     )
+    op.create_table(
+        "provider_waiting_lines",
+        sa.Column("provider_id", sa.BigInteger(), nullable=False),
+        sa.Column("next_turn_at", sa.DateTime(timezone=True), nullable=False),
+        sa.ForeignKeyConstraint(
+            ["provider_id"],
+            ["llm_providers.id"],
+            name=op.f("fk_provider_waiting_lines_provider_id"),
+            ondelete="CASCADE",
+        ),
+        sa.PrimaryKeyConstraint("provider_id", name=op.f("pk_provider_waiting_lines")),
+    )
     op.create_index(
         "ix_provider_request_starts_provider_started",
         "provider_request_starts",
@@ -158,6 +184,7 @@ def downgrade() -> None:
     op.drop_index(
         "ix_provider_request_starts_provider_started", table_name="provider_request_starts"
     )
+    op.drop_table("provider_waiting_lines")
     op.drop_table("provider_request_starts")
     op.drop_table("provider_holds")
     _run_script(QueryBuilderEnvironment().build_uninstall_query())

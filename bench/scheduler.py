@@ -1,0 +1,246 @@
+"""How well the probe queue schedules against the provider simulator, with real workers.
+
+Three `modeldesk worker` processes share one database; the simulator (in this
+process) records every call's start and the highest concurrency per provider.
+Printed figures:
+
+- makespan / ideal for 100 jobs x 200 ms on one provider with 5 slots (target <= 1.10);
+- the highest concurrency the simulator saw per provider (must equal the limit);
+- a limit raised mid-run (2 -> 6): how long until the workers used it;
+- the worst 60 s window under a requests-per-minute limit (takes about a minute);
+- throughput with an instant provider, beside raw pgqueuer no-op throughput
+  measured in the same run with the same number of processes (targets: >= 500
+  jobs/s and >= 20 % of raw).
+
+    .venv/bin/python bench/scheduler.py [--quick] [--rounds 3]   # --quick: no 60 s RPM window
+
+Uses MODELDESK_BENCH_DATABASE_URL (a server's maintenance database) when set,
+else an embedded server in a temporary directory; either way in a database of
+its own, dropped at the end.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import os
+import signal
+import statistics
+import sys
+import tempfile
+import time
+from collections.abc import Sequence
+from datetime import timedelta
+from pathlib import Path
+
+import asyncpg
+
+from modeldesk.auth.principal import Principal
+from modeldesk.catalog import ProviderUpdate, update_provider
+from modeldesk.db.session import Database
+from modeldesk.enums import Role
+from modeldesk.testing import Simulator
+from modeldesk.testing.probe_runs import (
+    add_simulated_provider,
+    question_definition,
+    queue_probe_run,
+    run_on,
+    wait_for_run,
+)
+from modeldesk.testing.scratch_database import scratch_database
+from modeldesk.testing.worker_fleet import FAST_SETTINGS, WorkerFleet
+
+WORKERS = 3
+ADMIN = Principal(name="bench", role=Role.ADMIN)
+RAW_ENTRYPOINT = "bench.noop"
+
+
+def worst_window(starts: Sequence[float], width: float = 60.0) -> int:
+    """The most call starts inside any window of `width` seconds."""
+    ordered = sorted(starts)
+    worst, first = 0, 0
+    for last, started in enumerate(ordered):
+        while started - ordered[first] >= width:
+            first += 1
+        worst = max(worst, last - first + 1)
+    return worst
+
+
+async def makespan(db: Database, sim: Simulator, rounds: int) -> None:
+    ideal = 100 * 0.2 / 5
+    ratios, peaks = [], []
+    for round_ in range(rounds):
+        name = f"makespan-{round_}"
+        provider, model = await add_simulated_provider(db, ADMIN, sim.url, name, parallel=5)
+        sim.configure(model.model_id, provider=provider.name, latency=0.2)
+        definition = await question_definition(db, ADMIN, 100)
+        await asyncio.sleep(1.0)  # let every worker register the new provider
+        began = time.monotonic()
+        run = await run_on(db, ADMIN, definition, [model])
+        await wait_for_run(db, run.id, within=120)
+        ratios.append((time.monotonic() - began) / ideal)
+        peaks.append(sim.stats()["providers"][provider.name]["max_concurrent"])
+    shown = ", ".join(f"{ratio:.3f}" for ratio in ratios)
+    print(f"makespan: 100 x 200 ms on 5 slots, ideal {ideal:.1f} s; {rounds} rounds")
+    print(f"  makespan / ideal: median {statistics.median(ratios):.3f} ({shown}; target <= 1.10)")
+    print(f"  highest concurrency seen per round: {peaks} (limit 5)")
+
+
+async def live_limit_change(db: Database, sim: Simulator) -> None:
+    provider, model = await add_simulated_provider(db, ADMIN, sim.url, "livelimit", parallel=2)
+    sim.configure(model.model_id, provider=provider.name, latency=0.2)
+    run = await queue_probe_run(db, ADMIN, [model], 120)
+    peak_before = 0
+    deadline = time.monotonic() + 1.5
+    while time.monotonic() < deadline:
+        peak_before = max(
+            peak_before, sim.stats()["providers"].get(provider.name, {}).get("current", 0)
+        )
+        await asyncio.sleep(0.01)
+    await update_provider(db, ADMIN, provider.id, ProviderUpdate.parse(max_parallel_requests=6))
+    changed = time.monotonic()
+    took: float | None = None
+    while took is None and time.monotonic() - changed < 30:
+        if sim.stats()["providers"][provider.name]["current"] > 2:
+            took = time.monotonic() - changed
+        await asyncio.sleep(0.01)
+    await wait_for_run(db, run.id, within=120)
+    seen = sim.stats()["providers"][provider.name]["max_concurrent"]
+    print(f"live limit change 2 -> 6: highest concurrency before the change {peak_before}")
+    shown = f"{took:.2f} s" if took is not None else "not within 30 s"
+    print(f"  more than 2 calls at once {shown} after the change was committed")
+    print(f"  highest concurrency over the run: {seen} (limit 6)")
+
+
+async def rpm_window(db: Database, sim: Simulator) -> None:
+    provider, model = await add_simulated_provider(
+        db, ADMIN, sim.url, "rpm", parallel=5, requests_per_minute=10
+    )
+    sim.configure(model.model_id, provider=provider.name, latency=0.0)
+    run = await queue_probe_run(db, ADMIN, [model], 15)
+    await wait_for_run(db, run.id, within=180)
+    starts = sim.stats()["providers"][provider.name]["starts"]
+    span = max(starts) - min(starts)
+    print(f"requests per minute 10, 15 calls over {span:.1f} s:")
+    print(f"  worst 60 s window: {worst_window(starts)} starts (limit 10)")
+
+
+async def throughput(db: Database, sim: Simulator, rounds: int) -> list[float]:
+    """Probes per second with instant answers: 2 providers x 300 scenarios per round."""
+    rates = []
+    for round_ in range(rounds):
+        models = []
+        for side in ("a", "b"):
+            name = f"instant-{side}{round_}"
+            provider, model = await add_simulated_provider(db, ADMIN, sim.url, name, parallel=10)
+            sim.configure(model.model_id, provider=provider.name, latency=0.0)
+            models.append(model)
+        definition = await question_definition(db, ADMIN, 300)
+        await asyncio.sleep(1.0)
+        began = time.monotonic()
+        run = await run_on(db, ADMIN, definition, models)
+        await wait_for_run(db, run.id, within=300)
+        rates.append(run.total / (time.monotonic() - began))
+    return rates
+
+
+async def raw_noop_throughput(url: str, jobs: int, rounds: int) -> list[float]:
+    """pgqueuer alone: the same number of processes dequeuing no-op jobs."""
+    from pgqueuer.adapters.persistence.queries import Queries
+
+    consumers = [
+        await asyncio.create_subprocess_exec(
+            sys.executable, __file__, "--raw-consumer", url, stdout=asyncio.subprocess.PIPE
+        )
+        for _ in range(WORKERS)
+    ]
+    connection = await asyncpg.connect(url)
+    try:
+        for consumer in consumers:
+            assert consumer.stdout is not None
+            await consumer.stdout.readline()  # "ready"
+        queries = Queries.from_asyncpg_connection(connection)
+        rates = []
+        for _ in range(rounds):
+            began = time.monotonic()
+            await queries.enqueue([RAW_ENTRYPOINT] * jobs, [None] * jobs, [0] * jobs)
+            await _drained(connection)
+            rates.append(jobs / (time.monotonic() - began))
+        return rates
+    finally:
+        await connection.close()
+        for consumer in consumers:
+            consumer.send_signal(signal.SIGTERM)
+        for consumer in consumers:
+            await consumer.wait()
+
+
+async def _drained(connection: asyncpg.Connection) -> None:
+    """Return once the queue table is empty."""
+    while True:
+        if not await connection.fetchval("SELECT count(*) FROM pgqueuer"):
+            return
+        await asyncio.sleep(0.01)
+
+
+async def raw_consumer(url: str) -> None:
+    from pgqueuer.adapters.persistence.queries import Queries
+    from pgqueuer.core.qm import QueueManager
+    from pgqueuer.domain.models import Job
+
+    connection = await asyncpg.connect(url)
+    manager = QueueManager(Queries.from_asyncpg_connection(connection))
+
+    @manager.entrypoint(RAW_ENTRYPOINT)
+    async def noop(job: Job) -> None:
+        return None
+
+    loop = asyncio.get_running_loop()
+    loop.add_signal_handler(signal.SIGTERM, manager.shutdown.set)
+    print("ready", flush=True)
+    await manager.run(dequeue_timeout=timedelta(seconds=1), batch_size=10)
+    await connection.close()
+
+
+async def main(quick: bool, rounds: int) -> None:
+    async with scratch_database(os.environ.get("MODELDESK_BENCH_DATABASE_URL")) as url:
+        db = Database(url)
+        try:
+            with (
+                tempfile.TemporaryDirectory(prefix="modeldesk-bench-workers-") as log_dir,
+                Simulator() as sim,
+                WorkerFleet(url, Path(log_dir)) as fleet,
+            ):
+                fleet.start(WORKERS)
+                fleet.wait_until_started()
+                refresh = FAST_SETTINGS["MODELDESK_LIMITS_REFRESH_SECONDS"]
+                print(f"{WORKERS} worker processes, limits refreshed every {refresh} s")
+                await makespan(db, sim, rounds)
+                await live_limit_change(db, sim)
+                if not quick:
+                    await rpm_window(db, sim)
+                ours = await throughput(db, sim, rounds)
+            raw = await raw_noop_throughput(url, 20_000, rounds)
+        finally:
+            await db.dispose()
+    ours_median, raw_median = statistics.median(ours), statistics.median(raw)
+    print(f"throughput with an instant provider, {WORKERS} workers, {rounds} rounds of 600:")
+    print(f"  ours: median {ours_median:.0f} probes/s ({_rates(ours)}; target >= 500)")
+    print(f"  raw pgqueuer no-op, same processes: median {raw_median:.0f} jobs/s ({_rates(raw)})")
+    print(f"  ours / raw = {ours_median / raw_median:.1%} (target >= 20 %)")
+
+
+def _rates(rates: Sequence[float]) -> str:
+    return ", ".join(f"{rate:.0f}" for rate in rates)
+
+
+if __name__ == "__main__":
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--quick", action="store_true", help="skip the minute-long RPM window")
+    parser.add_argument("--rounds", type=int, default=3, help="rounds of the repeated figures")
+    parser.add_argument("--raw-consumer", metavar="URL", help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.raw_consumer:
+        asyncio.run(raw_consumer(args.raw_consumer))
+    else:
+        asyncio.run(main(args.quick, args.rounds))

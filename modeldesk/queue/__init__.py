@@ -1,0 +1,13 @@
+"""The probe queue: pgqueuer wiring, one entrypoint per provider, fleet-wide limits.
+
+- `worker`: the worker process (`run_worker`), its shutdown and reconnects;
+- `limits`: each provider's entrypoint kept in step with the catalogue;
+- `admission`, `holds`: the shared per-provider gates kept in PostgreSQL
+  (calls per minute, holds after a rate limit);
+- `jobs`: the handlers, which turn every "not now" into a delayed re-queue;
+- `manager`: the only module that knows pgqueuer's internals;
+- `gate_pool`, `signals`: the worker's own connections, and SIGTERM/SIGINT.
+
+Enqueueing lives in `modeldesk.db.job_queue`, so services can queue jobs
+inside their own transactions.
+"""

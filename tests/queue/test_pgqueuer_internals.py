@@ -1,0 +1,105 @@
+"""What the queue relies on in pgqueuer 1.6's internals (see modeldesk/queue/manager.py).
+
+These fail, rather than the limits silently stop holding, if a pgqueuer
+upgrade moves the registry, the executor parameters or the dequeue gate.
+"""
+
+from __future__ import annotations
+
+from datetime import timedelta
+
+import asyncpg
+from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
+from pgqueuer.adapters.persistence.queries import Queries
+from pgqueuer.domain.models import Job
+
+from modeldesk.db.job_queue import enqueue_jobs
+from modeldesk.db.session import Database
+from modeldesk.queue.manager import ProviderQueueManager, finish_job_now
+
+ENTRYPOINT = "probe.internals"
+
+
+async def _noop(job: Job) -> None:
+    return None
+
+
+def _manager(pool: asyncpg.Pool, limit: int) -> ProviderQueueManager:
+    manager = ProviderQueueManager(Queries(AsyncpgPoolDriver(pool)))
+    manager.add_entrypoint(ENTRYPOINT, _noop, concurrency_limit=limit)
+    return manager
+
+
+async def _pick(manager: ProviderQueueManager) -> list[Job]:
+    """What one turn of pgqueuer's run loop would dispatch."""
+    jobs = manager.fetch_jobs(
+        batch_size=10, global_concurrency_limit=None, heartbeat_timeout=timedelta(seconds=30)
+    )
+    return [job async for job in jobs]
+
+
+async def _queue(db: Database, count: int) -> None:
+    async with db.transaction() as session:
+        await enqueue_jobs(session, ENTRYPOINT, [{"probe_id": n} for n in range(count)])
+
+
+async def test_a_changed_limit_applies_at_the_next_dequeue(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    await _queue(db, 5)
+    manager = _manager(gate_pool, limit=1)
+    assert len(await _pick(manager)) == 1
+    assert await _pick(manager) == []
+
+    manager.set_concurrency_limit(ENTRYPOINT, 3)
+    assert manager.concurrency_limit(ENTRYPOINT) == 3
+    assert len(await _pick(manager)) == 2  # three picked in all
+
+
+async def test_the_limit_counts_jobs_picked_by_every_worker(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    await _queue(db, 5)
+    first, second = _manager(gate_pool, limit=2), _manager(gate_pool, limit=2)
+    assert first.queue_manager_id != second.queue_manager_id
+    assert len(await _pick(first)) == 2
+    assert await _pick(second) == []
+
+
+async def test_a_paused_entrypoint_starts_nothing_until_resumed(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    await _queue(db, 2)
+    manager = _manager(gate_pool, limit=5)
+    manager.set_paused(ENTRYPOINT, True)
+    assert await _pick(manager) == []
+    manager.set_paused(ENTRYPOINT, False)
+    assert len(await _pick(manager)) == 2
+
+
+def test_a_negative_limit_is_refused(gate_pool: asyncpg.Pool) -> None:
+    manager = _manager(gate_pool, limit=1)
+    try:
+        manager.set_concurrency_limit(ENTRYPOINT, -1)
+    except ValueError:
+        pass
+    else:
+        raise AssertionError("a negative limit was accepted")
+    assert manager.concurrency_limit(ENTRYPOINT) == 1
+
+
+async def test_a_job_finished_early_frees_its_slot_and_is_logged_once(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    await _queue(db, 2)
+    manager = _manager(gate_pool, limit=1)
+    (job,) = await _pick(manager)
+    assert await _pick(manager) == []
+
+    await finish_job_now(manager.queries, job)
+    assert len(await _pick(manager)) == 1  # the slot is free at once
+    await manager.queries.log_jobs([(job, "successful", None)])  # pgqueuer's own, later
+    statuses = await gate_pool.fetch(
+        "SELECT status FROM pgqueuer_log WHERE job_id = $1 ORDER BY id", job.id
+    )
+    assert [row["status"] for row in statuses] == ["queued", "picked", "successful"]

@@ -1,0 +1,142 @@
+"""A worker in the test's own process: cancellation, release at shutdown, the expansion job."""
+
+from __future__ import annotations
+
+import asyncio
+import dataclasses
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+import asyncpg
+import pytest
+
+from modeldesk.auth.principal import Principal
+from modeldesk.catalog import infra_setting_key, update_setting
+from modeldesk.config import Settings
+from modeldesk.context import AppContext
+from modeldesk.db.session import Database
+from modeldesk.queue.worker import run_worker
+from modeldesk.runs.cancel import cancel_run
+from modeldesk.runs.definitions import create_definition, get_definition
+from modeldesk.runs.expansion import request_scenario_expansion
+from modeldesk.testing import Simulator
+from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run, wait_for_run
+
+Eventually = Callable[..., Awaitable[float]]
+
+
+def _calls(sim: Simulator, provider: str) -> int:
+    return int(sim.stats()["providers"].get(provider, {}).get("requests", 0))
+
+
+def _in_flight(sim: Simulator, provider: str) -> int:
+    return int(sim.stats()["providers"].get(provider, {}).get("current", 0))
+
+
+async def _queue_rows(db: Database) -> list[tuple[str, object]]:
+    connection = await asyncpg.connect(db.url)
+    try:
+        rows = await connection.fetch("SELECT status, queue_manager_id FROM pgqueuer ORDER BY id")
+    finally:
+        await connection.close()
+    return [(row["status"], row["queue_manager_id"]) for row in rows]
+
+
+async def test_a_cancelled_run_starts_no_new_calls(
+    db: Database,
+    admin: Principal,
+    sim: Simulator,
+    fast_settings: Settings,
+    start_worker: Callable[[Settings], Any],
+    eventually: Eventually,
+) -> None:
+    provider, model = await add_simulated_provider(db, admin, sim.url, "cancelme", parallel=1)
+    sim.configure(model.model_id, provider=provider.name, latency=0.3)
+    run = await queue_probe_run(db, admin, [model], 10)
+    start_worker(fast_settings)
+    await eventually(lambda: _calls(sim, provider.name) >= 2, what="two calls")
+
+    await cancel_run(db, admin, run.id)
+    started = _calls(sim, provider.name)
+    await asyncio.sleep(1.0)  # several call lengths: time enough for a wrong start
+
+    assert _calls(sim, provider.name) == started
+    assert (await wait_for_run(db, run.id, within=5)).status == "CANCELLED"
+    assert await _queue_rows(db) == []
+
+
+async def test_stopping_past_the_grace_gives_jobs_back_to_the_queue(
+    db: Database,
+    admin: Principal,
+    sim: Simulator,
+    fast_settings: Settings,
+    start_worker: Callable[[Settings], Any],
+    eventually: Eventually,
+) -> None:
+    provider, model = await add_simulated_provider(db, admin, sim.url, "slow", parallel=2)
+    sim.configure(model.model_id, provider=provider.name, latency=30)
+    run = await queue_probe_run(db, admin, [model], 2)
+    worker = start_worker(dataclasses.replace(fast_settings, shutdown_grace_seconds=0.2))
+    await eventually(lambda: _in_flight(sim, provider.name) == 2, what="two calls in flight")
+
+    began = time.monotonic()
+    await worker.close()
+    assert time.monotonic() - began < 5  # not the 30 s the calls would take
+    assert await _queue_rows(db) == [("queued", None), ("queued", None)]
+
+    sim.configure(model.model_id, provider=provider.name, latency=0)
+    start_worker(fast_settings)
+    run = await wait_for_run(db, run.id, within=20)
+    assert (run.status, run.completed, run.failed) == ("COMPLETED", 2, 0)
+
+
+async def test_the_expansion_job_runs_on_the_infrastructure_model(
+    db: Database,
+    admin: Principal,
+    sim: Simulator,
+    fast_settings: Settings,
+    start_worker: Callable[[Settings], Any],
+    eventually: Eventually,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("SIMULATOR_KEY", "sk-simulated-key")
+    provider, model = await add_simulated_provider(
+        db, admin, sim.url, "infra", api_key_env="SIMULATOR_KEY"
+    )
+    scenarios = ["Is the sky blue?", "Why is the sea salty?"]
+    sim.configure(model.model_id, provider=provider.name, text=json.dumps(scenarios))
+    await update_setting(
+        db,
+        admin,
+        infra_setting_key("scenario_expansion"),
+        {"providerName": provider.name, "modelId": model.model_id},
+    )
+    definition = await create_definition(db, admin, name="questions", template="Ask.")
+    await request_scenario_expansion(db, admin, definition.id)
+    start_worker(fast_settings)
+
+    async def expanded() -> bool:
+        return (await get_definition(db, definition.id)).expansion_status != "QUEUED"
+
+    await eventually(expanded, what="the expansion")
+    assert (await get_definition(db, definition.id)).expansion_status == "SUCCEEDED"
+    assert _calls(sim, provider.name) == 1
+
+
+async def test_a_worker_without_its_database_keeps_trying(
+    fast_settings: Settings, caplog: pytest.LogCaptureFixture
+) -> None:
+    unreachable = Database("postgresql://nobody@127.0.0.1:1/none")
+    context = AppContext(settings=fast_settings, db=unreachable, owns_embedded_server=False)
+    stop = asyncio.Event()
+    with caplog.at_level(logging.ERROR, logger="modeldesk.queue.worker"):
+        worker = asyncio.create_task(run_worker(context, shutdown=stop))
+        await asyncio.sleep(0.5)
+        assert not worker.done()  # waiting to reconnect, not crashed
+        stop.set()
+        await asyncio.wait_for(worker, timeout=5)
+    await unreachable.dispose()
+    assert any("worker lost the database" in r.getMessage() for r in caplog.records)

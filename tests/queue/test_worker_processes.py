@@ -1,0 +1,238 @@
+"""Limits that must hold across worker processes, shown with real `modeldesk worker`s.
+
+The simulator (in this process) is every provider: it counts concurrent calls
+per provider and records when each one started. Refresh, heartbeat and backoff
+are shortened through the environment (`FAST_SETTINGS`), so each test takes
+seconds.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import signal
+import subprocess
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from sqlalchemy import func, select
+
+from modeldesk.auth.principal import Principal
+from modeldesk.catalog import ModelCreate, ProviderUpdate, create_model, update_provider
+from modeldesk.db.run_tables import Probe, Run, Transcript
+from modeldesk.db.session import Database
+from modeldesk.db.tables import LlmModel
+from modeldesk.testing import Simulator
+from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run, wait_for_run
+from modeldesk.testing.worker_fleet import WorkerFleet
+
+Eventually = Callable[..., Awaitable[float]]
+IN_FLIGHT_PROVIDER = "inflight"
+
+
+def _counter(sim: Simulator, provider: str, field: str) -> Any:
+    return sim.stats()["providers"].get(provider, {}).get(field, 0)
+
+
+async def _transcripts(db: Database, run_id: int) -> int:
+    async with db.session() as session:
+        count = await session.scalar(
+            select(func.count()).select_from(Transcript).where(Transcript.run_id == run_id)
+        )
+    return int(count or 0)
+
+
+async def test_the_parallel_limit_holds_across_three_workers(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
+) -> None:
+    provider, model = await add_simulated_provider(db, admin, sim.url, "shared", parallel=2)
+    sim.configure(model.model_id, provider=provider.name, latency=0.25)
+    fleet.start(3)
+    fleet.wait_until_started()
+
+    run = await queue_probe_run(db, admin, [model], 24)
+    run = await wait_for_run(db, run.id, within=60)
+
+    assert (run.status, run.completed, run.failed) == ("COMPLETED", 24, 0)
+    assert _counter(sim, provider.name, "max_concurrent") == 2
+    assert _counter(sim, provider.name, "requests") == 24
+    assert await _transcripts(db, run.id) == 24
+
+
+async def test_limit_changes_apply_to_running_workers(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+) -> None:
+    provider, model = await add_simulated_provider(db, admin, sim.url, "live", parallel=1)
+    sim.configure(model.model_id, provider=provider.name, latency=0.2)
+    fleet.start(2)
+    fleet.wait_until_started()
+    run = await queue_probe_run(db, admin, [model], 60)
+    await eventually(lambda: _counter(sim, provider.name, "requests") >= 3, what="calls")
+    assert _counter(sim, provider.name, "max_concurrent") == 1
+
+    await update_provider(db, admin, provider.id, ProviderUpdate.parse(max_parallel_requests=3))
+    took = await eventually(
+        lambda: _counter(sim, provider.name, "current") == 3, within=5, what="3 parallel calls"
+    )
+    assert took < 3  # refresh every 0.3 s: the change lands within seconds
+
+    await update_provider(db, admin, provider.id, ProviderUpdate.parse(is_enabled=False))
+    await eventually(lambda: _counter(sim, provider.name, "current") == 0, what="a pause")
+    paused_at = _counter(sim, provider.name, "requests")
+    await asyncio.sleep(1.0)
+    assert _counter(sim, provider.name, "requests") == paused_at  # queued probes wait
+
+    await update_provider(db, admin, provider.id, ProviderUpdate.parse(is_enabled=True))
+    await eventually(
+        lambda: _counter(sim, provider.name, "requests") > paused_at, within=5, what="resuming"
+    )
+
+    newcomer, new_model = await add_simulated_provider(db, admin, sim.url, "newcomer")
+    sim.configure(new_model.model_id, provider=newcomer.name, latency=0)
+    new_run = await queue_probe_run(db, admin, [new_model], 3)
+    assert (await wait_for_run(db, new_run.id, within=10)).status == "COMPLETED"
+
+    run = await wait_for_run(db, run.id, within=30)
+    assert run.completed == 60
+    assert _counter(sim, provider.name, "max_concurrent") == 3
+
+
+async def test_requests_per_minute_hold_across_workers(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+) -> None:
+    provider, model = await add_simulated_provider(
+        db, admin, sim.url, "metered", parallel=3, requests_per_minute=4
+    )
+    sim.configure(model.model_id, provider=provider.name, latency=0)
+    fleet.start(2)
+    fleet.wait_until_started()
+    run = await queue_probe_run(db, admin, [model], 10)
+
+    await eventually(lambda: _counter(sim, provider.name, "requests") >= 4, what="4 calls")
+    await asyncio.sleep(2.0)  # every other probe is picked and re-queued meanwhile
+    starts = _counter(sim, provider.name, "starts")
+    assert len(starts) == 4  # the first minute's budget, and not one call more
+    async with db.session() as session:
+        waiting = await session.scalar(
+            select(func.count()).where(Probe.run_id == run.id, Probe.state == "PENDING")
+        )
+    assert waiting == 6
+
+
+async def test_a_rate_limit_holds_the_provider_then_ends_in_rate_limited(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+) -> None:
+    provider, limited = await add_simulated_provider(db, admin, sim.url, "busy", parallel=2)
+    other = await create_model(
+        db,
+        admin,
+        ModelCreate.parse(
+            provider_id=provider.id,
+            model_id="busy-other",
+            display_name="busy other",
+            cost_input_per_million="1",
+            cost_output_per_million="1",
+        ),
+    )
+    sim.configure(limited.model_id, provider=provider.name, outcomes=["429"] * 3)
+    sim.configure(other.model_id, provider=provider.name, latency=0)
+    fleet.start(1)
+    fleet.wait_until_started()
+
+    limited_run = await queue_probe_run(db, admin, [limited], 1)
+    await eventually(lambda: _counter(sim, provider.name, "requests") >= 1, what="the 429")
+    other_run = await queue_probe_run(db, admin, [other], 3)
+    limited_run = await wait_for_run(db, limited_run.id, within=20)
+    other_run = await wait_for_run(db, other_run.id, within=20)
+
+    assert (limited_run.status, limited_run.failed) == ("FAILED", 1)
+    async with db.session() as session:
+        probe = await session.scalar(select(Probe).where(Probe.run_id == limited_run.id))
+    assert probe is not None
+    assert (probe.error_code, probe.retryable, probe.rate_limit_retries) == (
+        "RATE_LIMITED",
+        True,
+        2,
+    )
+    assert other_run.completed == 3
+
+    stats = sim.stats()["models"]
+    limited_starts = stats[limited.model_id]["starts"]
+    assert len(limited_starts) == 3  # the call and the 2 retries of "0.5,0.5"
+    # While a 429 is being waited out (0.5 s from each but the last), no other
+    # call of the provider starts; the hold is set a moment after the 429.
+    holds = [(start + 0.1, start + 0.45) for start in limited_starts[:-1]]
+    other_starts = stats[other.model_id]["starts"]
+    assert not [s for s in other_starts for begin, end in holds if begin < s < end]
+
+
+async def _one_worker_with_two_calls_in_flight(
+    db: Database,
+    admin: Principal,
+    sim: Simulator,
+    fleet: WorkerFleet,
+    eventually: Eventually,
+    *,
+    latency: float,
+    probes: int,
+) -> tuple[LlmModel, Run, subprocess.Popen[bytes]]:
+    provider, model = await add_simulated_provider(
+        db, admin, sim.url, IN_FLIGHT_PROVIDER, parallel=2
+    )
+    sim.configure(model.model_id, provider=provider.name, latency=latency)
+    (worker,) = fleet.start(1)
+    run = await queue_probe_run(db, admin, [model], probes)
+    await eventually(lambda: _counter(sim, provider.name, "current") == 2, what="two calls")
+    return model, run, worker
+
+
+async def test_a_killed_workers_jobs_run_again_without_duplicates(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+) -> None:
+    model, run, doomed = await _one_worker_with_two_calls_in_flight(
+        db, admin, sim, fleet, eventually, latency=30, probes=2
+    )
+    fleet.kill(doomed)  # SIGKILL: no cleanup, no release, heartbeats just stop
+    sim.configure(model.model_id, provider=IN_FLIGHT_PROVIDER, latency=0)
+    fleet.start(1)
+    run = await wait_for_run(db, run.id, within=30)
+
+    assert (run.status, run.completed, run.failed) == ("COMPLETED", 2, 0)
+    assert await _transcripts(db, run.id) == 2
+    assert _counter(sim, IN_FLIGHT_PROVIDER, "requests") == 4  # each probe: killed call + re-run
+    async with db.session() as session:
+        attempts = list(await session.scalars(select(Probe.attempts).where(Probe.run_id == run.id)))
+    assert attempts == [2, 2]
+
+
+async def test_sigterm_finishes_in_flight_jobs_and_exits_zero(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+) -> None:
+    _, run, worker = await _one_worker_with_two_calls_in_flight(
+        db, admin, sim, fleet, eventually, latency=1.0, probes=3
+    )
+    assert fleet.stop(worker) == 0
+    async with db.session() as session:
+        states = list(
+            await session.scalars(
+                select(Probe.state).where(Probe.run_id == run.id).order_by(Probe.state)
+            )
+        )
+    assert states == ["PENDING", "SUCCEEDED", "SUCCEEDED"]  # the third never started
+    assert _counter(sim, IN_FLIGHT_PROVIDER, "requests") == 2
+    assert "finishing in-flight jobs" in fleet.log(0)
+
+
+async def test_a_second_sigterm_gives_in_flight_jobs_back_at_once(
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+) -> None:
+    _, run, worker = await _one_worker_with_two_calls_in_flight(
+        db, admin, sim, fleet, eventually, latency=30, probes=2
+    )
+    worker.send_signal(signal.SIGTERM)
+    await eventually(lambda: "finishing in-flight jobs" in fleet.log(0), what="the first signal")
+    assert fleet.stop(worker, timeout=10) == 0  # the second SIGTERM; the calls had 29 s to go
+
+    async with db.session() as session:
+        states = list(await session.scalars(select(Probe.state).where(Probe.run_id == run.id)))
+    assert len(states) == 2 and "SUCCEEDED" not in states
+    assert "gave 2 in-flight jobs back to the queue" in fleet.log(0)
