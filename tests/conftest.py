@@ -17,6 +17,7 @@ from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
+import httpx
 import pytest
 
 from modeldesk.auth.principal import Principal
@@ -24,6 +25,7 @@ from modeldesk.db.migrate import upgrade_database
 from modeldesk.db.seed import seed_catalog
 from modeldesk.db.session import Database
 from modeldesk.enums import Role
+from modeldesk.testing import Simulator
 
 # Tables the tests never empty: migration bookkeeping and single-row state.
 _KEEP_TABLES = {"alembic_version", "catalog_state"}
@@ -107,6 +109,26 @@ async def db(database_url: str) -> AsyncIterator[Database]:
 async def seeded_db(db: Database) -> Database:
     await seed_catalog(db)
     return db
+
+
+@pytest.fixture(scope="session")
+def simulator() -> Iterator[Simulator]:
+    """One provider simulator (a real HTTP server on loopback) for the whole session."""
+    with Simulator() as running:
+        yield running
+
+
+@pytest.fixture
+def sim(simulator: Simulator) -> Simulator:
+    """The session simulator with every model's configuration and counters reset."""
+    simulator.reset()
+    return simulator
+
+
+@pytest.fixture
+async def client() -> AsyncIterator[httpx.AsyncClient]:
+    async with httpx.AsyncClient(timeout=10) as http:
+        yield http
 
 
 @pytest.fixture

@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
-import httpx
 import pytest
 
 from modeldesk.enums import ApiStyle
@@ -13,24 +10,6 @@ from modeldesk.testing import Simulator
 
 # Shaped like a real OpenAI key, so the pattern-based redaction is exercised too.
 API_KEY = "sk-test-4f9c2e7a1b6d8e0f3a5c7b9d"
-
-
-@pytest.fixture(scope="session")
-def simulator() -> Iterator[Simulator]:
-    with Simulator() as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(simulator: Simulator) -> Simulator:
-    simulator.reset()
-    return simulator
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient() as http:
-        yield http
 
 
 class TargetFactory:

@@ -15,20 +15,7 @@ from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 from modeldesk.queue.gate_pool import open_gate_pool
 from modeldesk.queue.worker import run_worker
-from modeldesk.testing import Simulator
 from modeldesk.testing.worker_fleet import FAST_SETTINGS, WorkerFleet
-
-
-@pytest.fixture(scope="session")
-def simulator() -> Iterator[Simulator]:
-    with Simulator() as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(simulator: Simulator) -> Simulator:
-    simulator.reset()
-    return simulator
 
 
 @pytest.fixture

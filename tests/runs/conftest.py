@@ -7,8 +7,6 @@ unset its variable with `monkeypatch`.
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Iterator
-
 import httpx
 import pytest
 from runs_support import BACKOFF, KEY_VARIABLES, Driver
@@ -18,24 +16,6 @@ from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
 from modeldesk.testing import Simulator
-
-
-@pytest.fixture(scope="session")
-def simulator() -> Iterator[Simulator]:
-    with Simulator() as sim:
-        yield sim
-
-
-@pytest.fixture
-def sim(simulator: Simulator) -> Simulator:
-    simulator.reset()
-    return simulator
-
-
-@pytest.fixture
-async def client() -> AsyncIterator[httpx.AsyncClient]:
-    async with httpx.AsyncClient(timeout=10) as http:
-        yield http
 
 
 @pytest.fixture
