@@ -30,7 +30,8 @@ def _configure_logging(settings: Settings) -> None:
         format="%(asctime)s %(levelname)s %(name)s: %(message)s",
     )
     # Their step-by-step INFO chatter (pg_ctl output, each migration context) buries ours.
-    for noisy in ("pgserver", "alembic"):
+    # httpx logs every provider call at INFO; the worker logs each probe's outcome itself.
+    for noisy in ("pgserver", "alembic", "httpx"):
         logging.getLogger(noisy).setLevel(logging.WARNING)
 
 
