@@ -149,6 +149,7 @@ class Probe(Base):
             "attempts >= 0 AND rate_limit_retries >= 0 AND transient_retries >= 0",
             name="counters_non_negative",
         ),
+        CheckConstraint("internal_errors >= 0", name="internal_errors_non_negative"),
         Index("ix_probes_run_id_state", "run_id", "state"),
     )
 
@@ -162,6 +163,9 @@ class Probe(Base):
         Integer, nullable=False, server_default=sql("0")
     )
     transient_retries: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    # Unexpected errors of the probe's step (bugs, not provider failures); bounded
+    # by the probe step, which then records the probe as failed.
+    internal_errors: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     retryable: Mapped[bool | None] = mapped_column(Boolean)

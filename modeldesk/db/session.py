@@ -23,7 +23,11 @@ from modeldesk.db.urls import asyncpg_dsn, sqlalchemy_url
 class Database:
     """One engine and its session factory; create one per process."""
 
-    def __init__(self, url: str, *, pool_size: int = 10, echo: bool = False) -> None:
+    def __init__(
+        self, url: str, *, pool_size: int = 10, max_overflow: int | None = None, echo: bool = False
+    ) -> None:
+        """`max_overflow` (extra connections opened under load, closed after) defaults
+        to `pool_size`; 0 makes `pool_size` a hard cap on the connections it opens."""
         self.url = asyncpg_dsn(url)
         # No pre-ping: it costs a round trip on every checkout (the probe path
         # makes several). A connection broken by a server restart is discarded
@@ -31,7 +35,7 @@ class Database:
         self.engine: AsyncEngine = create_async_engine(
             sqlalchemy_url(url),
             pool_size=pool_size,
-            max_overflow=pool_size,
+            max_overflow=pool_size if max_overflow is None else max_overflow,
             echo=echo,
         )
         self.sessionmaker = async_sessionmaker(self.engine, expire_on_commit=False)

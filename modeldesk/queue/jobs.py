@@ -29,9 +29,9 @@ from modeldesk.queue.admission import admit_call
 from modeldesk.queue.gate_pool import is_database_unavailable, unavailable_on_connection_loss
 from modeldesk.queue.holds import hold_provider
 from modeldesk.queue.limits import ProviderLimits
-from modeldesk.queue.manager import finish_job_now
+from modeldesk.queue.manager import FinishedJobs
 from modeldesk.runs.expansion import expand_definition
-from modeldesk.runs.probe_step import ProbeOutcome, execute_probe
+from modeldesk.runs.probe_step import ProbeOutcome, execute_probe, handle_internal_error
 
 logger = logging.getLogger(__name__)
 
@@ -89,6 +89,10 @@ class JobServices:
     in_flight: InFlightSteps = field(default_factory=InFlightSteps)
     probe_step: ProbeStep = execute_probe
     expansion_step: ExpansionStep = expand_definition
+    finished: FinishedJobs = field(init=False)
+
+    def __post_init__(self) -> None:
+        self.finished = FinishedJobs(self.queries)
 
 
 def _retry(seconds: float, reason: str) -> RetryRequested:
@@ -130,7 +134,18 @@ class ProbeJobHandler:
         probe_id = int(decode_payload(job.payload)["probe_id"])
         label = f"probe {probe_id} ({self._provider_name}, job {job.id})"
         async with _requeued_when_interrupted(job, label):
-            outcome = await self._admitted_step(probe_id, label)
+            try:
+                outcome = await self._admitted_step(probe_id, label)
+            except (RetryRequested, JobReleased):
+                raise
+            except Exception as exc:
+                if is_database_unavailable(exc):
+                    raise
+                # A bug, not a provider failure: bounded retries, then a recorded
+                # failure, so the probe's run still finishes.
+                outcome = await handle_internal_error(
+                    self._services.db, self._provider_id, probe_id, exc
+                )
             if outcome.kind == "retry":
                 raise await self._retry_later(outcome, label)
         await self._free_slot(job, label)
@@ -162,7 +177,7 @@ class ProbeJobHandler:
 
     async def _free_slot(self, job: Job, label: str) -> None:
         try:
-            await finish_job_now(self._services.queries, job)
+            await self._services.finished.finish(job)
         except Exception:
             # pgqueuer logs the job itself a moment later; only the slot waits longer.
             logger.warning("%s: could not free its slot early", label, exc_info=True)

@@ -7,6 +7,11 @@ still running after `shutdown_grace_seconds` (or at a second signal) go back
 to the queue for another worker. A worker killed outright loses nothing
 either: its jobs stop sending heartbeats and are run again by another worker
 after `job_heartbeat_seconds`.
+
+A worker opens at most GATE_POOL_SIZE + PROBE_POOL_SIZE = 8 connections,
+however many calls it has in flight: a probe holds a connection only for one
+short statement at a time (claim, record), never across its provider call.
+So on the embedded server (100 connections) a dozen workers and `serve` fit.
 """
 
 from __future__ import annotations
@@ -22,6 +27,7 @@ from pgqueuer.adapters.persistence.queries import Queries
 
 from modeldesk.context import AppContext
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
+from modeldesk.db.session import Database
 from modeldesk.queue.gate_pool import is_database_unavailable, open_gate_pool
 from modeldesk.queue.jobs import ExpansionJobHandler, InFlightSteps, JobServices, ProbeJobHandler
 from modeldesk.queue.limits import ProviderEntrypoints, ProviderLimits
@@ -34,7 +40,10 @@ logger = logging.getLogger(__name__)
 # logging them (probe jobs free their slots at once anyway: `finish_job_now`).
 BATCH_SIZE = 10
 # pgqueuer (its listener, dequeues, logs, heartbeats) and the gates share it.
-POOL_SIZE = 6
+GATE_POOL_SIZE = 4
+# The probe steps' own engine, apart from the API's in `modeldesk serve`: a
+# busy API cannot starve the worker of connections, nor the worker the API.
+PROBE_POOL_SIZE = 4
 _RECONNECT_MAX_SECONDS = 30.0
 
 
@@ -79,12 +88,13 @@ async def _serve_queue(
     context: AppContext, client: httpx.AsyncClient, stop: asyncio.Event, release: asyncio.Event
 ) -> None:
     settings = context.settings
-    pool = await open_gate_pool(context.db.url, max_size=POOL_SIZE)
+    pool = await open_gate_pool(context.db.url, max_size=GATE_POOL_SIZE)
+    db = Database(context.db.url, pool_size=PROBE_POOL_SIZE, max_overflow=0)
     try:
         queries = Queries(AsyncpgPoolDriver(pool))
         manager = ProviderQueueManager(queries)
         services = JobServices(
-            db=context.db, gate_pool=pool, queries=queries, settings=settings, client=client
+            db=db, gate_pool=pool, queries=queries, settings=settings, client=client
         )
         manager.add_entrypoint(
             EXPANSION_ENTRYPOINT, ExpansionJobHandler(services), concurrency_limit=0
@@ -94,7 +104,7 @@ async def _serve_queue(
             return ProbeJobHandler(services, provider)
 
         providers = ProviderEntrypoints(manager, handler_for)
-        await providers.refresh(context.db)
+        await providers.refresh(db)
         queue = asyncio.create_task(
             manager.run(
                 # New providers' jobs only notify workers that already know the
@@ -106,7 +116,7 @@ async def _serve_queue(
             name="pgqueuer",
         )
         refresher = asyncio.create_task(
-            providers.keep_refreshed(context.db, settings.limits_refresh_seconds, stop),
+            providers.keep_refreshed(db, settings.limits_refresh_seconds, stop),
             name="limits-refresh",
         )
         logger.info("worker %s started", manager.queue_manager_id)
@@ -121,6 +131,7 @@ async def _serve_queue(
             await asyncio.wait({refresher})
         queue.result()  # a queue that stopped by itself failed: raise why
     finally:
+        await db.dispose()
         await pool.close()
 
 

@@ -1,39 +1,169 @@
 """The probe step's database side: claim a probe, record its outcome, move the run.
 
-Lock order is always probe row, then run row (`cancel_run` follows it too), so
-workers and a cancel never deadlock. Each outcome is one transaction: the
-transcript (INSERT ... ON CONFLICT DO NOTHING on the unique run, scenario and
-model), the probe's final state and the run's progress move together, and a
-re-delivered job finds the transcript there and moves nothing twice.
+This is the hot path of every probe, so each step is ONE statement run as its
+own implicit transaction on a bare asyncpg connection (see `driver_connection`):
+one round trip, and row locks held only while PostgreSQL executes and commits
+it, never across a turn of a busy worker's event loop.
 
-This is the hot path of every probe, so it speaks Core SQL (no ORM entities)
-and records an outcome in a single statement: one round trip per transaction
-step, which is what lets a worker keep up with an instant provider.
+- Claim: lock the probe, check it and its run, mark it RUNNING (its run
+  RUNNING if it was PENDING), and read everything the call needs: scenario,
+  preamble, model, provider and the price version in force now, i.e. at call
+  time.
+- Record: the transcript (INSERT ... ON CONFLICT DO NOTHING on the unique run,
+  scenario and model), the probe's final state and the run's progress move
+  together, each conditioned on the insert, so a re-delivered job whose
+  transcript exists changes nothing at all. The run row is updated by every
+  result, but its lock lasts only the statement's own execution and commit,
+  and the counters stay exact: a blocked UPDATE re-reads the row's newest
+  version, so whichever result comes last sees every other one and finishes
+  the run.
+
+Lock order is always probe row, then run row (`cancel_run` follows it too), so
+workers and a cancel never deadlock.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 from dataclasses import dataclass
 from decimal import Decimal
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import Table, case, exists, func, select, update
-from sqlalchemy.dialects.postgresql import insert
-from sqlalchemy.ext.asyncio import AsyncSession
-
-from modeldesk.catalog import price_version_in_force
 from modeldesk.config import Settings
-from modeldesk.db.run_tables import Definition, Probe, Run, Scenario, Transcript
 from modeldesk.db.session import Database
-from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.errors import NotFoundError
 from modeldesk.llm import CostSnapshot, PriceQuote, RetryState
+from modeldesk.runs.driver_connection import driver_connection
 
 logger = logging.getLogger(__name__)
 
 FINISHED_PROBE_STATES = ("SUCCEEDED", "FAILED", "CANCELLED")
 ACTIVE_RUN_STATUSES = ("PENDING", "RUNNING")
+
+
+def _sql_list(values: tuple[str, ...]) -> str:
+    return ", ".join(f"'{value}'" for value in values)
+
+
+_FINISHED = _sql_list(FINISHED_PROBE_STATES)
+_ACTIVE = _sql_list(ACTIVE_RUN_STATUSES)
+
+_CLAIM = f"""
+WITH target AS (
+    SELECT p.id, p.state, p.run_id, p.scenario_id, p.model_id,
+           p.rate_limit_retries, p.transient_retries,
+           r.status AS run_status, r.definition_id
+    FROM probes p JOIN runs r ON r.id = p.run_id
+    WHERE p.id = $1
+    FOR UPDATE OF p
+), claimed AS (
+    UPDATE probes p SET
+        state = CASE WHEN t.run_status IN ({_ACTIVE}) THEN 'RUNNING' ELSE 'CANCELLED' END,
+        attempts = p.attempts + CASE WHEN t.run_status IN ({_ACTIVE}) THEN 1 ELSE 0 END,
+        started_at = CASE WHEN t.run_status IN ({_ACTIVE})
+                          THEN coalesce(p.started_at, now()) ELSE p.started_at END,
+        finished_at = CASE WHEN t.run_status IN ({_ACTIVE}) THEN p.finished_at ELSE now() END
+    FROM target t
+    WHERE p.id = t.id AND t.state NOT IN ({_FINISHED})
+    RETURNING p.state
+), run_started AS (
+    UPDATE runs r SET status = 'RUNNING', started_at = now()
+    FROM target t
+    WHERE r.id = t.run_id AND r.status = 'PENDING' AND t.state NOT IN ({_FINISHED})
+)
+SELECT t.state, t.run_status, t.run_id, t.scenario_id, t.model_id,
+       t.rate_limit_retries, t.transient_retries,
+       (SELECT c.state FROM claimed c) AS claimed_state,
+       pr.id AS provider_id, pr.name AS provider_name, pr.api_style, pr.base_url,
+       pr.api_key_env, pr.default_input_price, pr.default_output_price,
+       m.model_id AS model_name, m.cost_input_per_million, m.cost_output_per_million,
+       m.cost_cached_input_per_million,
+       s.text AS prompt, d.preamble,
+       v.id AS price_version_id, v.cost_input_per_million AS version_input,
+       v.cost_output_per_million AS version_output,
+       v.cost_cached_input_per_million AS version_cached_input
+FROM target t
+JOIN llm_models m ON m.id = t.model_id
+JOIN llm_providers pr ON pr.id = m.provider_id
+JOIN scenarios s ON s.id = t.scenario_id
+JOIN definitions d ON d.id = t.definition_id
+LEFT JOIN LATERAL (
+    SELECT pv.id, pv.cost_input_per_million, pv.cost_output_per_million,
+           pv.cost_cached_input_per_million
+    FROM llm_model_price_versions pv
+    WHERE pv.model_id = t.model_id AND pv.effective_from <= now()
+      AND (pv.effective_until IS NULL OR pv.effective_until > now())
+    ORDER BY pv.effective_from DESC
+    LIMIT 1
+) v ON true
+"""
+
+# $2 is the final state; the run is finished by the result that brings
+# completed + failed to total: COMPLETED if anything succeeded, else FAILED. A
+# cancelled run keeps its status while its in-flight calls are still counted.
+_RECORD = f"""
+WITH probe AS (
+    SELECT id, run_id, scenario_id, model_id FROM probes WHERE id = $1
+), inserted AS (
+    INSERT INTO transcripts (
+        run_id, scenario_id, model_id, probe_id, status, error_code, response,
+        input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,
+        estimated_cost, cost_snapshot, unpriced, duration_ms)
+    SELECT run_id, scenario_id, model_id, id, $2::text, $3::text, $6::text,
+           $7::integer, $8::integer, $9::integer, $10::integer,
+           $11::numeric, $12::jsonb, $13::boolean, $14::integer
+    FROM probe
+    -- Any unique key: (run, scenario, model) and probe_id name the same
+    -- transcript, and a concurrent duplicate may hit either one first.
+    ON CONFLICT DO NOTHING
+    RETURNING run_id
+), probe_done AS (
+    UPDATE probes SET state = $2::text, finished_at = now(), error_code = $3::text,
+                      error_message = $4::text, retryable = $5::boolean
+    WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted)
+), run_moved AS (
+    UPDATE runs r SET
+        completed = r.completed + CASE WHEN $2::text = 'SUCCEEDED' THEN 1 ELSE 0 END,
+        failed = r.failed + CASE WHEN $2::text = 'SUCCEEDED' THEN 0 ELSE 1 END,
+        status = CASE
+            WHEN r.status IN ({_ACTIVE}) AND r.completed + r.failed + 1 >= r.total
+            THEN CASE WHEN $2::text = 'SUCCEEDED' OR r.completed > 0
+                      THEN 'COMPLETED' ELSE 'FAILED' END
+            ELSE r.status END,
+        finished_at = CASE
+            WHEN r.status IN ({_ACTIVE}) AND r.completed + r.failed + 1 >= r.total
+            THEN now() ELSE r.finished_at END
+    FROM inserted i
+    WHERE r.id = i.run_id
+)
+SELECT count(*) FROM inserted
+"""
+
+# Back to PENDING with the grown counters, unless the run was cancelled during
+# the call: then CANCELLED, so it is never called again. Returns the new state.
+_RETRY = f"""
+UPDATE probes p SET
+    state = CASE WHEN r.status IN ({_ACTIVE}) THEN 'PENDING' ELSE 'CANCELLED' END,
+    finished_at = CASE WHEN r.status IN ({_ACTIVE}) THEN p.finished_at ELSE now() END,
+    rate_limit_retries = CASE WHEN r.status IN ({_ACTIVE}) THEN $2 ELSE p.rate_limit_retries END,
+    transient_retries = CASE WHEN r.status IN ({_ACTIVE}) THEN $3 ELSE p.transient_retries END,
+    error_code = CASE WHEN r.status IN ({_ACTIVE}) THEN $4 ELSE p.error_code END,
+    error_message = CASE WHEN r.status IN ({_ACTIVE}) THEN $5 ELSE p.error_message END,
+    retryable = CASE WHEN r.status IN ({_ACTIVE}) THEN true ELSE p.retryable END
+FROM runs r
+WHERE p.id = $1 AND r.id = p.run_id
+RETURNING p.state
+"""
+
+# Counts an error that is a bug rather than a provider failure; None for a
+# probe already finished (or unknown), which needs nothing more.
+_INTERNAL_ERROR = f"""
+UPDATE probes SET internal_errors = internal_errors + 1, error_code = $2, error_message = $3,
+                  retryable = true
+WHERE id = $1 AND state NOT IN ({_FINISHED})
+RETURNING internal_errors
+"""
 
 
 @dataclass(frozen=True)
@@ -69,202 +199,92 @@ class Skipped:
     reason: str
 
 
-# Core tables: statements on them skip the ORM's per-row bookkeeping.
-_PROBES = cast(Table, Probe.__table__)
-_RUNS = cast(Table, Run.__table__)
-_TRANSCRIPTS = cast(Table, Transcript.__table__)
-
-
-async def _prices(session: AsyncSession, model_pk: int, own: PriceQuote) -> PriceQuote:
-    """The price version in force now, i.e. at call time; the model's own prices if none."""
-    version = await price_version_in_force(session, model_pk)
-    if version is None:
-        return own
+def _prices(row: Any) -> PriceQuote:
+    """The price version in force at the claim, i.e. at call time; the model's own if none."""
+    if row["price_version_id"] is None:
+        return PriceQuote(
+            row["cost_input_per_million"],
+            row["cost_output_per_million"],
+            row["cost_cached_input_per_million"],
+        )
     return PriceQuote(
-        version.cost_input_per_million,
-        version.cost_output_per_million,
-        version.cost_cached_input_per_million,
-        price_version_id=version.id,
+        row["version_input"],
+        row["version_output"],
+        row["version_cached_input"],
+        price_version_id=row["price_version_id"],
     )
 
 
-def _fallback(
-    default_input: Decimal | None, default_output: Decimal | None, settings: Settings
-) -> PriceQuote:
+def _fallback(row: Any, settings: Settings) -> PriceQuote:
     """The provider's default prices, else the configured fallback (used only when unpriced)."""
+    default_input: Decimal | None = row["default_input_price"]
+    default_output: Decimal | None = row["default_output_price"]
     return PriceQuote(
         settings.fallback_input_price if default_input is None else default_input,
         settings.fallback_output_price if default_output is None else default_output,
     )
 
 
-_CLAIM_COLUMNS = (
-    Probe.state,
-    Probe.run_id,
-    Probe.scenario_id,
-    Probe.model_id,
-    Probe.rate_limit_retries,
-    Probe.transient_retries,
-    Run.status.label("run_status"),
-    LlmProvider.id.label("provider_id"),
-    LlmProvider.name.label("provider_name"),
-    LlmProvider.api_style,
-    LlmProvider.base_url,
-    LlmProvider.api_key_env,
-    LlmProvider.default_input_price,
-    LlmProvider.default_output_price,
-    LlmModel.model_id.label("model_name"),
-    LlmModel.cost_input_per_million,
-    LlmModel.cost_output_per_million,
-    LlmModel.cost_cached_input_per_million,
-    Scenario.text.label("prompt"),
-    Definition.preamble,
-)
-
-
 async def claim_probe(db: Database, settings: Settings, probe_id: int) -> ClaimedProbe | Skipped:
     """Mark the probe RUNNING (and its run RUNNING) and load what the call needs."""
-    async with db.transaction() as session:
-        row = (
-            await session.execute(
-                select(*_CLAIM_COLUMNS)
-                .join(Run, Run.id == Probe.run_id)
-                .join(LlmModel, LlmModel.id == Probe.model_id)
-                .join(LlmProvider, LlmProvider.id == LlmModel.provider_id)
-                .join(Scenario, Scenario.id == Probe.scenario_id)
-                .join(Definition, Definition.id == Run.definition_id)
-                .where(Probe.id == probe_id)
-                .with_for_update(of=Probe)
-            )
-        ).one_or_none()
-        if row is None:
-            raise NotFoundError(f"No probe with id {probe_id}.")
-        if row.state in FINISHED_PROBE_STATES:
-            return Skipped(row.provider_id, f"already {row.state}")
-        if row.run_status not in ACTIVE_RUN_STATUSES:
-            await _set_probe(session, probe_id, state="CANCELLED", finished_at=func.now())
-            return Skipped(row.provider_id, f"run {row.run_id} is {row.run_status}")
-        await _set_probe(
-            session,
-            probe_id,
-            state="RUNNING",
-            attempts=_PROBES.c.attempts + 1,
-            started_at=func.coalesce(_PROBES.c.started_at, func.now()),
-        )
-        if row.run_status == "PENDING":
-            await session.execute(
-                update(_RUNS)
-                .where(_RUNS.c.id == row.run_id, _RUNS.c.status == "PENDING")
-                .values(status="RUNNING", started_at=func.now())
-            )
-        own_prices = PriceQuote(
-            row.cost_input_per_million,
-            row.cost_output_per_million,
-            row.cost_cached_input_per_million,
-        )
-        return ClaimedProbe(
-            probe_id=probe_id,
-            run_id=row.run_id,
-            scenario_id=row.scenario_id,
-            model_pk=row.model_id,
-            provider_id=row.provider_id,
-            provider_name=row.provider_name,
-            api_style=row.api_style,
-            base_url=row.base_url,
-            api_key_env=row.api_key_env,
-            model_id=row.model_name,
-            prompt=row.prompt,
-            preamble=row.preamble,
-            retry_state=RetryState(row.rate_limit_retries, row.transient_retries),
-            prices=await _prices(session, row.model_id, own_prices),
-            fallback_prices=_fallback(row.default_input_price, row.default_output_price, settings),
-        )
-
-
-async def _set_probe(session: AsyncSession, probe_id: int, **values: Any) -> None:
-    await session.execute(update(_PROBES).where(_PROBES.c.id == probe_id).values(**values))
-
-
-def _progress_values(*, succeeded: bool) -> dict[str, Any]:
-    """Move the run's progress by one; the last probe finishes the run.
-
-    A run whose every probe failed is FAILED, otherwise COMPLETED; a cancelled
-    run keeps its status while its in-flight calls are still counted.
-    """
-    runs = _RUNS.c
-    finishing = runs.status.in_(ACTIVE_RUN_STATUSES) & (
-        runs.completed + runs.failed + 1 >= runs.total
+    async with driver_connection(db) as connection:
+        row = await connection.fetchrow(_CLAIM, probe_id)
+    if row is None:
+        raise NotFoundError(f"No probe with id {probe_id}.")
+    if row["state"] in FINISHED_PROBE_STATES:
+        return Skipped(row["provider_id"], f"already {row['state']}")
+    if row["claimed_state"] != "RUNNING":
+        return Skipped(row["provider_id"], f"run {row['run_id']} is {row['run_status']}")
+    return ClaimedProbe(
+        probe_id=probe_id,
+        run_id=row["run_id"],
+        scenario_id=row["scenario_id"],
+        model_pk=row["model_id"],
+        provider_id=row["provider_id"],
+        provider_name=row["provider_name"],
+        api_style=row["api_style"],
+        base_url=row["base_url"],
+        api_key_env=row["api_key_env"],
+        model_id=row["model_name"],
+        prompt=row["prompt"],
+        preamble=row["preamble"],
+        retry_state=RetryState(row["rate_limit_retries"], row["transient_retries"]),
+        prices=_prices(row),
+        fallback_prices=_fallback(row, settings),
     )
-    if succeeded:
-        counter: dict[str, Any] = {"completed": runs.completed + 1}
-        final_status: Any = "COMPLETED"
-    else:
-        counter = {"failed": runs.failed + 1}
-        final_status = case((runs.completed > 0, "COMPLETED"), else_="FAILED")
-    return {
-        **counter,
-        "status": case((finishing, final_status), else_=runs.status),
-        "finished_at": case((finishing, func.now()), else_=runs.finished_at),
-    }
 
 
 async def _record(
     db: Database,
-    claimed: ClaimedProbe,
-    transcript: dict[str, Any],
+    probe_id: int,
     *,
     code: str | None = None,
     message: str | None = None,
     retryable: bool | None = None,
+    snapshot: CostSnapshot | None = None,
+    response: str | None = None,
+    duration_ms: float | None = None,
 ) -> bool:
-    """Transcript, final probe state and progress in one statement; False if already there.
-
-    The probe and run updates are conditioned on the transcript's insert, so a
-    re-delivered job whose transcript exists changes nothing at all.
-    """
-    succeeded = code is None
-    state = "SUCCEEDED" if succeeded else "FAILED"
-    inserted = (
-        insert(_TRANSCRIPTS)
-        .values(
-            run_id=claimed.run_id,
-            scenario_id=claimed.scenario_id,
-            model_id=claimed.model_pk,
-            probe_id=claimed.probe_id,
-            status=state,
-            error_code=code,
-            **transcript,
+    """Transcript, final probe state and progress in one statement; False if already there."""
+    state = "SUCCEEDED" if code is None else "FAILED"
+    async with driver_connection(db) as connection:
+        count = await connection.fetchval(
+            _RECORD,
+            probe_id,
+            state,
+            code,
+            message,
+            retryable,
+            response,
+            snapshot.input_tokens if snapshot else 0,
+            snapshot.output_tokens if snapshot else 0,
+            snapshot.cached_input_tokens if snapshot else 0,
+            snapshot.reasoning_tokens if snapshot else 0,
+            snapshot.cost if snapshot else Decimal(0),
+            json.dumps(snapshot.to_json()) if snapshot else None,
+            snapshot.unpriced if snapshot else False,
+            None if duration_ms is None else round(duration_ms),
         )
-        # Any unique key: (run, scenario, model) and probe_id name the same
-        # transcript, and a concurrent duplicate may hit either one first.
-        .on_conflict_do_nothing()
-        .returning(_TRANSCRIPTS.c.id)
-        .cte("inserted")
-    )
-    happened = exists(select(inserted.c.id))
-    probe_done = (
-        update(_PROBES)
-        .where(_PROBES.c.id == claimed.probe_id, happened)
-        .values(
-            state=state,
-            finished_at=func.now(),
-            error_code=code,
-            error_message=message,
-            retryable=retryable,
-        )
-        .returning(_PROBES.c.id)
-        .cte("probe_done")
-    )
-    run_moved = (
-        update(_RUNS)
-        .where(_RUNS.c.id == claimed.run_id, happened)
-        .values(**_progress_values(succeeded=succeeded))
-        .returning(_RUNS.c.id)
-        .cte("run_moved")
-    )
-    statement = select(func.count()).select_from(inserted).add_cte(probe_done, run_moved)
-    async with db.transaction() as session:
-        count = await session.scalar(statement)
     return bool(count)
 
 
@@ -278,59 +298,37 @@ async def record_success(
 ) -> bool:
     """Write the transcript and count it; False when it was already recorded."""
     return await _record(
-        db,
-        claimed,
-        {
-            "response": response,
-            "input_tokens": snapshot.input_tokens,
-            "output_tokens": snapshot.output_tokens,
-            "cached_input_tokens": snapshot.cached_input_tokens,
-            "reasoning_tokens": snapshot.reasoning_tokens,
-            "estimated_cost": snapshot.cost,
-            "cost_snapshot": snapshot.to_json(),
-            "unpriced": snapshot.unpriced,
-            "duration_ms": round(duration_ms),
-        },
+        db, claimed.probe_id, snapshot=snapshot, response=response, duration_ms=duration_ms
     )
 
 
 async def record_failure(
-    db: Database, claimed: ClaimedProbe, *, code: str, message: str, retryable: bool
+    db: Database, probe_id: int, *, code: str, message: str, retryable: bool
 ) -> bool:
     """Record a final failure as a FAILED transcript and count it; False if already recorded."""
-    return await _record(
-        db,
-        claimed,
-        {"estimated_cost": Decimal(0)},
-        code=code,
-        message=message,
-        retryable=retryable,
-    )
+    return await _record(db, probe_id, code=code, message=message, retryable=retryable)
 
 
 async def record_retry(
     db: Database, claimed: ClaimedProbe, state: RetryState, *, code: str, message: str
 ) -> bool:
-    """Put the probe back to PENDING with its grown counters; False if its run was cancelled.
-
-    A probe whose run was cancelled during the call is CANCELLED instead, so it
-    is never called again.
-    """
-    async with db.transaction() as session:
-        run_status = await session.scalar(
-            select(_RUNS.c.status).where(_RUNS.c.id == claimed.run_id)
-        )
-        if run_status not in ACTIVE_RUN_STATUSES:
-            await _set_probe(session, claimed.probe_id, state="CANCELLED", finished_at=func.now())
-            return False
-        await _set_probe(
-            session,
+    """Put the probe back to PENDING with its grown counters; False if its run was cancelled."""
+    async with driver_connection(db) as connection:
+        new_state = await connection.fetchval(
+            _RETRY,
             claimed.probe_id,
-            state="PENDING",
-            rate_limit_retries=state.rate_limit_retries,
-            transient_retries=state.transient_retries,
-            error_code=code,
-            error_message=message,
-            retryable=True,
+            state.rate_limit_retries,
+            state.transient_retries,
+            code,
+            message,
         )
-    return True
+    return bool(new_state == "PENDING")
+
+
+async def count_internal_error(
+    db: Database, probe_id: int, *, code: str, message: str
+) -> int | None:
+    """Count an unexpected error of the probe's step; None when the probe has already finished."""
+    async with driver_connection(db) as connection:
+        count: int | None = await connection.fetchval(_INTERNAL_ERROR, probe_id, code, message)
+    return count

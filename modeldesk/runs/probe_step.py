@@ -11,6 +11,11 @@ configured schedule (the counter lives on the probe row and never resets) and
 end in RATE_LIMITED with retryable=true; 5xx and timeouts retry a bounded
 number of times; 400/401/403/404 fail at once. A final failure is recorded
 and counted in the run's progress, so a run always finishes.
+
+An error that escapes the step is a bug, not a provider failure. The queue
+reports it with `handle_internal_error`: the probe runs again a few times (the
+bug may be a passing one) and is then recorded as failed with
+PROVIDER_ERROR, retryable, so its run still finishes.
 """
 
 from __future__ import annotations
@@ -39,12 +44,18 @@ from modeldesk.runs.probe_records import (
     ClaimedProbe,
     Skipped,
     claim_probe,
+    count_internal_error,
     record_failure,
     record_retry,
     record_success,
 )
 
 logger = logging.getLogger(__name__)
+
+# Unexpected errors a probe may meet before it is recorded as failed, and the
+# longest wait between its attempts.
+MAX_INTERNAL_ERRORS = 3
+_MAX_INTERNAL_RETRY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -87,7 +98,11 @@ async def _after_failure(
     if isinstance(step, GiveUp):
         async with database_guard():
             await record_failure(
-                db, claimed, code=step.code.value, message=step.message, retryable=step.retryable
+                db,
+                claimed.probe_id,
+                code=step.code.value,
+                message=step.message,
+                retryable=step.retryable,
             )
         logger.warning("%s failed: %s (retryable=%s)", claimed.label, step.code, step.retryable)
         return ProbeOutcome("done", claimed.provider_id)
@@ -146,3 +161,43 @@ async def execute_probe(
     if not recorded:
         logger.info("%s: transcript already recorded by an earlier delivery", claimed.label)
     return ProbeOutcome("done", claimed.provider_id)
+
+
+async def handle_internal_error(
+    db: Database, provider_id: int, probe_id: int, error: BaseException
+) -> ProbeOutcome:
+    """Count a bug that escaped the step; retry the probe, or record it failed at the bound.
+
+    Raises `DatabaseUnavailableError` when the count cannot be written.
+    """
+    message = f"internal error in the probe step: {type(error).__name__}: {error}"
+    code = ErrorCode.PROVIDER_ERROR.value
+    async with database_guard():
+        count = await count_internal_error(db, probe_id, code=code, message=message)
+    if count is None:
+        logger.error(
+            "probe %s: %s (the probe has already finished)", probe_id, message, exc_info=error
+        )
+        return ProbeOutcome("done", provider_id)
+    if count < MAX_INTERNAL_ERRORS:
+        delay = min(_MAX_INTERNAL_RETRY_SECONDS, 2.0**count)
+        logger.error(
+            "probe %s: %s; attempt %d of %d, retry in %.0f s",
+            probe_id,
+            message,
+            count,
+            MAX_INTERNAL_ERRORS,
+            delay,
+            exc_info=error,
+        )
+        return ProbeOutcome("retry", provider_id, delay_seconds=delay)
+    async with database_guard():
+        await record_failure(db, probe_id, code=code, message=message, retryable=True)
+    logger.error(
+        "probe %s: %s; recorded as failed after %d attempts",
+        probe_id,
+        message,
+        count,
+        exc_info=error,
+    )
+    return ProbeOutcome("done", provider_id)

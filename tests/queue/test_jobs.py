@@ -14,12 +14,14 @@ from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.errors import RetryRequested
 from pgqueuer.domain.models import Job
+from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from modeldesk.auth.principal import Principal
-from modeldesk.catalog import ProviderUpdate, update_provider
+from modeldesk.catalog import ProviderUpdate, models_by_provider_ids, update_provider
 from modeldesk.config import Settings
 from modeldesk.db.job_queue import encode_payload
+from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError
 from modeldesk.queue.gate_pool import unavailable_on_connection_loss
@@ -31,8 +33,9 @@ from modeldesk.queue.jobs import (
     database_retry_delay,
 )
 from modeldesk.queue.limits import ProviderLimits
-from modeldesk.runs.probe_step import ProbeOutcome
-from modeldesk.testing.probe_runs import add_simulated_provider
+from modeldesk.runs import get_run
+from modeldesk.runs.probe_step import MAX_INTERNAL_ERRORS, ProbeOutcome
+from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run
 
 
 class RecordingStep:
@@ -175,9 +178,35 @@ async def test_a_database_short_of_connections_means_retry_later(
     with pytest.raises(RetryRequested):
         await _handler(services, provider, RecordingStep(crowded))(_job({"probe_id": 1}))
 
+
+async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failure(
+    db: Database, admin: Principal, services: JobServices, provider: ProviderLimits
+) -> None:
+    await update_provider(
+        db, admin, provider.provider_id, ProviderUpdate.parse(requests_per_minute=10)
+    )
+    models = (await models_by_provider_ids(db, [provider.provider_id]))[provider.provider_id]
+    run = await queue_probe_run(db, admin, models, 1)
+    async with db.session() as session:
+        probe_id = await session.scalar(select(Probe.id).where(Probe.run_id == run.id))
+    assert probe_id is not None
     bug = DBAPIError("INSERT", None, UniqueViolationError("duplicate key"))
-    with pytest.raises(DBAPIError):
-        await _handler(services, provider, RecordingStep(bug))(_job({"probe_id": 1}))
+    handler = _handler(services, provider, RecordingStep(bug))
+    delays = []
+    for attempt in range(MAX_INTERNAL_ERRORS - 1):
+        with pytest.raises(RetryRequested) as retry:
+            await handler(_job({"probe_id": probe_id}, attempts=attempt))
+        delays.append(retry.value.delay.total_seconds())
+    assert delays == [2.0, 4.0]
+    await handler(_job({"probe_id": probe_id}, attempts=MAX_INTERNAL_ERRORS))  # no re-queue
+
+    async with db.session() as session:
+        probe = await session.get(Probe, probe_id)
+    assert probe is not None
+    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "PROVIDER_ERROR", True)
+    assert probe.error_message is not None and "DBAPIError" in probe.error_message
+    finished = await get_run(db, run.id)
+    assert (finished.status, finished.failed, finished.total) == ("FAILED", 1, 1)
 
 
 async def test_a_lost_connection_is_a_retryable_database_error() -> None:

@@ -6,6 +6,7 @@ upgrade moves the registry, the executor parameters or the dequeue gate.
 
 from __future__ import annotations
 
+import asyncio
 from datetime import timedelta
 
 import asyncpg
@@ -15,7 +16,7 @@ from pgqueuer.domain.models import Job
 
 from modeldesk.db.job_queue import enqueue_jobs
 from modeldesk.db.session import Database
-from modeldesk.queue.manager import ProviderQueueManager, finish_job_now
+from modeldesk.queue.manager import FinishedJobs, ProviderQueueManager
 
 ENTRYPOINT = "probe.internals"
 
@@ -96,10 +97,35 @@ async def test_a_job_finished_early_frees_its_slot_and_is_logged_once(
     (job,) = await _pick(manager)
     assert await _pick(manager) == []
 
-    await finish_job_now(manager.queries, job)
+    await FinishedJobs(manager.queries).finish(job)
     assert len(await _pick(manager)) == 1  # the slot is free at once
     await manager.queries.log_jobs([(job, "successful", None)])  # pgqueuer's own, later
     statuses = await gate_pool.fetch(
         "SELECT status FROM pgqueuer_log WHERE job_id = $1 ORDER BY id", job.id
     )
     assert [row["status"] for row in statuses] == ["queued", "picked", "successful"]
+
+
+async def test_jobs_finishing_together_are_logged_together_each_once(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    await _queue(db, 5)
+    manager = _manager(gate_pool, limit=3)
+    picked = await _pick(manager)
+    assert len(picked) == 3
+    writes: list[int] = []
+    log_jobs = manager.queries.log_jobs
+
+    async def counted(job_status: list[tuple[Job, str, object]]) -> None:
+        writes.append(len(job_status))
+        await log_jobs(job_status)  # type: ignore[arg-type]
+
+    manager.queries.log_jobs = counted  # type: ignore[method-assign]
+    finished = FinishedJobs(manager.queries)
+    await asyncio.gather(*(finished.finish(job) for job in picked))
+    assert sum(writes) == 3 and len(writes) < 3  # the first alone, the others in one group
+    assert len(await _pick(manager)) == 2  # every slot is free at once
+    logged = await gate_pool.fetch(
+        "SELECT job_id FROM pgqueuer_log WHERE status = 'successful' ORDER BY job_id"
+    )
+    assert [row["job_id"] for row in logged] == sorted(job.id for job in picked)
