@@ -62,6 +62,11 @@ class Definition(Base):
             "expansion_status IS NULL OR " + _one_of("expansion_status", EXPANSION_STATUSES),
             name="expansion_status_known",
         ),
+        CheckConstraint(
+            "expansion_rate_limit_retries >= 0 AND expansion_transient_retries >= 0"
+            " AND expansion_internal_errors >= 0",
+            name="expansion_counters_non_negative",
+        ),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -73,6 +78,17 @@ class Definition(Base):
     # The latest LLM expansion: its state and, when it failed, why (old scenarios are kept).
     expansion_status: Mapped[str | None] = mapped_column(String(20))
     expansion_error: Mapped[str | None] = mapped_column(Text)
+    # The pending expansion's retries, as on a probe: the job keeps its payload
+    # when re-queued, so its place in the backoff schedule lives here.
+    expansion_rate_limit_retries: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql("0")
+    )
+    expansion_transient_retries: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql("0")
+    )
+    expansion_internal_errors: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql("0")
+    )
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()

@@ -1,20 +1,24 @@
 """What a worker does with one job: admit, run the step, and turn "later" into a re-queue.
 
 Waiting never happens inside a worker. A call that may not start yet (its
-provider is held, disabled, or out of its per-minute budget) and a probe that
+provider is held, disabled, or out of its per-minute budget) and a step that
 must be retried both go back to the queue with a delay through pgqueuer's
-`RetryRequested`, which releases the job's concurrency slot at once.
+`RetryRequested`, which releases the job's concurrency slot at once. Probe
+jobs and LLM expansion jobs pass the same admission and holds
+(`ProviderCallHandler`): every call a provider receives counts against its
+limits, whichever job made it.
 """
 
 from __future__ import annotations
 
 import asyncio
 import logging
+from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from datetime import timedelta
-from typing import TypeVar
+from typing import ClassVar, TypeVar
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
@@ -30,15 +34,23 @@ from modeldesk.queue.gate_pool import is_database_unavailable, unavailable_on_co
 from modeldesk.queue.holds import hold_provider
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.queue.manager import FinishedJobs
-from modeldesk.runs.expansion import expand_definition
-from modeldesk.runs.probe_step import ProbeOutcome, execute_probe, handle_internal_error
+from modeldesk.runs.expansion import (
+    ExpansionCall,
+    execute_expansion,
+    handle_expansion_internal_error,
+    prepare_expansion,
+)
+from modeldesk.runs.probe_step import execute_probe, handle_internal_error
+from modeldesk.runs.step_outcome import StepOutcome
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ProbeStep = Callable[[Database, Settings, httpx.AsyncClient, int], Awaitable[ProbeOutcome]]
-ExpansionStep = Callable[[Database, Settings, httpx.AsyncClient, int], Awaitable[None]]
+ProbeStep = Callable[[Database, Settings, httpx.AsyncClient, int], Awaitable[StepOutcome]]
+ExpansionStep = Callable[
+    [Database, Settings, httpx.AsyncClient, ExpansionCall], Awaitable[StepOutcome]
+]
 
 # Retries while PostgreSQL is unreachable back off up to this, however long it lasts.
 _MAX_DATABASE_RETRY_SECONDS = 60.0
@@ -88,7 +100,7 @@ class JobServices:
     client: httpx.AsyncClient
     in_flight: InFlightSteps = field(default_factory=InFlightSteps)
     probe_step: ProbeStep = execute_probe
-    expansion_step: ExpansionStep = expand_definition
+    expansion_step: ExpansionStep = execute_expansion
     finished: FinishedJobs = field(init=False)
 
     def __post_init__(self) -> None:
@@ -122,57 +134,69 @@ async def _requeued_when_interrupted(job: Job, label: str) -> AsyncIterator[None
         raise _retry(delay, "database unavailable") from exc
 
 
-class ProbeJobHandler:
-    """The handler of one provider's `probe.<name>` entrypoint; payload `{"probe_id": N}`."""
+class ProviderCallHandler(ABC):
+    """What probe and expansion jobs share: admission before the call, re-queues after it.
 
-    def __init__(self, services: JobServices, provider: ProviderLimits) -> None:
+    A step that is not admitted, or whose outcome is a retry, goes back to the
+    queue with its delay (after a rate limit, holding the provider until then);
+    an error that escapes the step is a bug, handed to `_internal_error`,
+    which retries a bounded number of times and then records a failure, so
+    whatever waits for the job (a run, a definition) always finishes.
+    """
+
+    # The payload is `{payload_key: N}`, N the id of the probe or definition.
+    payload_key: ClassVar[str]
+
+    def __init__(self, services: JobServices) -> None:
         self._services = services
-        self._provider_id = provider.provider_id
-        self._provider_name = provider.name
+
+    @abstractmethod
+    def _label(self, item_id: int, job: Job) -> str: ...
+
+    @abstractmethod
+    async def _admitted_step(self, item_id: int, label: str) -> StepOutcome:
+        """Pass the provider's admission (`_admit`), then run the step."""
+
+    @abstractmethod
+    async def _internal_error(self, item_id: int, error: Exception) -> StepOutcome: ...
 
     async def __call__(self, job: Job) -> None:
-        probe_id = int(decode_payload(job.payload)["probe_id"])
-        label = f"probe {probe_id} ({self._provider_name}, job {job.id})"
+        item_id = int(decode_payload(job.payload)[self.payload_key])
+        label = self._label(item_id, job)
         async with _requeued_when_interrupted(job, label):
             try:
-                outcome = await self._admitted_step(probe_id, label)
+                outcome = await self._admitted_step(item_id, label)
             except (RetryRequested, JobReleased):
                 raise
             except Exception as exc:
                 if is_database_unavailable(exc):
                     raise
-                # A bug, not a provider failure: bounded retries, then a recorded
-                # failure, so the probe's run still finishes.
-                outcome = await handle_internal_error(
-                    self._services.db, self._provider_id, probe_id, exc
-                )
+                outcome = await self._internal_error(item_id, exc)
             if outcome.kind == "retry":
                 raise await self._retry_later(outcome, label)
         await self._free_slot(job, label)
 
-    async def _admitted_step(self, probe_id: int, label: str) -> ProbeOutcome:
-        services = self._services
+    async def _admit(self, provider_id: int, provider_name: str, label: str) -> None:
+        """Return when a call of the provider may start now; else raise the re-queue."""
         async with unavailable_on_connection_loss():
-            admission = await admit_call(services.gate_pool, self._provider_id)
+            admission = await admit_call(self._services.gate_pool, provider_id)
         if not admission.admitted:
             wait = admission.wait_seconds
             if wait is None:
-                wait = services.settings.limits_refresh_seconds
+                wait = self._services.settings.limits_refresh_seconds
             logger.debug("%s waits %.2f s: provider %s", label, wait, admission.reason)
-            raise _retry(wait, f"provider {self._provider_name}: {admission.reason}")
-        step = services.probe_step(services.db, services.settings, services.client, probe_id)
-        return await services.in_flight.run(step)
+            raise _retry(wait, f"provider {provider_name}: {admission.reason}")
 
-    async def _retry_later(self, outcome: ProbeOutcome, label: str) -> RetryRequested:
-        if outcome.hold_provider:
+    async def _retry_later(self, outcome: StepOutcome, label: str) -> RetryRequested:
+        if outcome.hold_provider and outcome.provider_id is not None:
             async with unavailable_on_connection_loss():
                 until = await hold_provider(
                     self._services.gate_pool,
-                    self._provider_id,
+                    outcome.provider_id,
                     outcome.delay_seconds,
                     reason=f"rate limited ({label})",
                 )
-            logger.info("provider %s held until %s after a rate limit", self._provider_name, until)
+            logger.info("%s: provider held until %s after a rate limit", label, until)
         return _retry(outcome.delay_seconds, "rate limited" if outcome.hold_provider else "retry")
 
     async def _free_slot(self, job: Job, label: str) -> None:
@@ -183,17 +207,56 @@ class ProbeJobHandler:
             logger.warning("%s: could not free its slot early", label, exc_info=True)
 
 
-class ExpansionJobHandler:
-    """The `expand_scenarios` entrypoint; payload `{"definition_id": N}`."""
+class ProbeJobHandler(ProviderCallHandler):
+    """The handler of one provider's `probe.<name>` entrypoint; payload `{"probe_id": N}`."""
 
-    def __init__(self, services: JobServices) -> None:
-        self._services = services
+    payload_key = "probe_id"
 
-    async def __call__(self, job: Job) -> None:
-        definition_id = int(decode_payload(job.payload)["definition_id"])
+    def __init__(self, services: JobServices, provider: ProviderLimits) -> None:
+        super().__init__(services)
+        self._provider_id = provider.provider_id
+        self._provider_name = provider.name
+
+    def _label(self, item_id: int, job: Job) -> str:
+        return f"probe {item_id} ({self._provider_name}, job {job.id})"
+
+    async def _admitted_step(self, item_id: int, label: str) -> StepOutcome:
+        await self._admit(self._provider_id, self._provider_name, label)
         services = self._services
-        step = services.expansion_step(
-            services.db, services.settings, services.client, definition_id
-        )
-        async with _requeued_when_interrupted(job, f"expansion of definition {definition_id}"):
-            await services.in_flight.run(step)
+        step = services.probe_step(services.db, services.settings, services.client, item_id)
+        return await services.in_flight.run(step)
+
+    async def _internal_error(self, item_id: int, error: Exception) -> StepOutcome:
+        return await handle_internal_error(self._services.db, self._provider_id, item_id, error)
+
+
+class ExpansionJobHandler(ProviderCallHandler):
+    """The `expand_scenarios` entrypoint; payload `{"definition_id": N}`.
+
+    The model (so the provider) is resolved when the job runs, then the call
+    passes its provider's admission and holds like a probe. It does not go
+    through the provider's `probe.<name>` entrypoint: that is bound to one
+    provider when the job is queued and paused while the provider is
+    disabled, so an expansion queued there would wait for the provider instead
+    of falling back to another model as SPEC requires. Its own entrypoint runs
+    one expansion at a time fleet-wide (see `worker`), so a provider sees at
+    most one call beyond its `max_parallel_requests`, still within its
+    requests per minute, and only when an operator asks for an expansion.
+    """
+
+    payload_key = "definition_id"
+
+    def _label(self, item_id: int, job: Job) -> str:
+        return f"expansion of definition {item_id} (job {job.id})"
+
+    async def _admitted_step(self, item_id: int, label: str) -> StepOutcome:
+        services = self._services
+        call = await prepare_expansion(services.db, item_id)
+        if call is None:
+            return StepOutcome("done", None)
+        await self._admit(call.provider_id, call.provider_name, call.label)
+        step = services.expansion_step(services.db, services.settings, services.client, call)
+        return await services.in_flight.run(step)
+
+    async def _internal_error(self, item_id: int, error: Exception) -> StepOutcome:
+        return await handle_expansion_internal_error(self._services.db, item_id, error)

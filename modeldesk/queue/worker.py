@@ -45,6 +45,7 @@ GATE_POOL_SIZE = 4
 # busy API cannot starve the worker of connections, nor the worker the API.
 PROBE_POOL_SIZE = 4
 _RECONNECT_MAX_SECONDS = 30.0
+EXPANSION_CONCURRENCY = 1
 
 
 async def run_worker(context: AppContext, *, shutdown: asyncio.Event | None = None) -> None:
@@ -96,8 +97,12 @@ async def _serve_queue(
         services = JobServices(
             db=db, gate_pool=pool, queries=queries, settings=settings, client=client
         )
+        # One expansion call at a time across the fleet: its provider's
+        # `max_parallel_requests` does not cover it (see ExpansionJobHandler).
         manager.add_entrypoint(
-            EXPANSION_ENTRYPOINT, ExpansionJobHandler(services), concurrency_limit=0
+            EXPANSION_ENTRYPOINT,
+            ExpansionJobHandler(services),
+            concurrency_limit=EXPANSION_CONCURRENCY,
         )
 
         def handler_for(provider: ProviderLimits) -> ProbeJobHandler:

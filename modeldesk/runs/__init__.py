@@ -6,15 +6,16 @@ queue; none of those holds a run rule of its own. Writes take the acting
 
 Definitions and scenarios:
     create_definition, expand_combinatorially, request_scenario_expansion,
-    expand_definition (the `expand_scenarios` job), list_definitions,
-    get_definition, definitions_by_ids, scenarios_by_definition_ids, scenarios_by_ids
+    list_definitions, get_definition, definitions_by_ids,
+    scenarios_by_definition_ids, scenarios_by_ids
 Runs:
     create_run, cancel_run, estimate_run_cost, cost_breakdown,
     cost_breakdowns_by_run_ids, list_runs, get_run, runs_by_ids,
     run_models_by_run_ids, transcripts_by_run_ids, probes_by_ids, run_progress,
     select_models
-The probe step (called by the queue for each `probe.<provider>` job):
-    execute_probe -> ProbeOutcome
+The steps the queue runs, each returning a `StepOutcome`:
+    execute_probe (a `probe.<provider>` job); prepare_expansion, then
+    execute_expansion (an `expand_scenarios` job); handle_expansion_internal_error
 
 Run status: PENDING (queued) → RUNNING (a first probe started) → COMPLETED
 when every probe has finished and at least one succeeded, FAILED when every
@@ -42,9 +43,15 @@ from modeldesk.runs.definitions import (
     scenarios_by_ids,
 )
 from modeldesk.runs.estimate import FALLBACK_RULE, ModelEstimate, RunEstimate, estimate_run_cost
-from modeldesk.runs.expansion import expand_definition, request_scenario_expansion
+from modeldesk.runs.expansion import (
+    ExpansionCall,
+    execute_expansion,
+    handle_expansion_internal_error,
+    prepare_expansion,
+    request_scenario_expansion,
+)
 from modeldesk.runs.model_selection import TargetModel, default_models, select_models
-from modeldesk.runs.probe_step import ProbeOutcome, execute_probe
+from modeldesk.runs.probe_step import execute_probe
 from modeldesk.runs.queries import (
     RunProgress,
     get_run,
@@ -55,6 +62,7 @@ from modeldesk.runs.queries import (
     runs_by_ids,
     transcripts_by_run_ids,
 )
+from modeldesk.runs.step_outcome import StepOutcome
 from modeldesk.runs.templates import MAX_SCENARIOS, Dimension
 
 __all__ = [
@@ -64,11 +72,12 @@ __all__ = [
     "CostBreakdown",
     "CostLine",
     "Dimension",
+    "ExpansionCall",
     "ModelCost",
     "ModelEstimate",
-    "ProbeOutcome",
     "RunEstimate",
     "RunProgress",
+    "StepOutcome",
     "TargetModel",
     "cancel_run",
     "cost_breakdown",
@@ -79,13 +88,15 @@ __all__ = [
     "definition_dimensions",
     "definitions_by_ids",
     "estimate_run_cost",
+    "execute_expansion",
     "execute_probe",
     "expand_combinatorially",
-    "expand_definition",
     "get_definition",
     "get_run",
+    "handle_expansion_internal_error",
     "list_definitions",
     "list_runs",
+    "prepare_expansion",
     "probes_by_ids",
     "request_scenario_expansion",
     "run_models_by_run_ids",

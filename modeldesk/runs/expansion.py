@@ -3,14 +3,25 @@
 The model is `resolve_infra_model(db, "scenario_expansion")` (with its
 fallback), never a run's target model. The new scenarios replace the old ones
 only after the model has answered and the answer parsed, in one transaction;
-any failure is recorded on the definition (`expansion_status`,
-`expansion_error`) and the old scenarios stay. Failed expansions are not
-retried by themselves: the operator sees why and asks again.
+a final failure is recorded on the definition (`expansion_status`,
+`expansion_error`) and the old scenarios stay.
+
+The job runs in two steps, so the queue can put the call through the same
+admission as a probe's (provider enabled and not held, a free slot in its
+per-minute window) between them: `prepare_expansion` resolves the model at
+run time, `execute_expansion` makes the call and returns a `StepOutcome`. The
+call follows the backoff policy of `modeldesk.llm` like a probe: rate limits
+climb the schedule and hold the provider, 5xx and timeouts retry a bounded
+number of times, anything else fails at once. The counters live on the
+definition (`expansion_records`). A bug that escapes the steps is counted by
+`handle_expansion_internal_error` and, at the bound, ends the expansion as
+FAILED, so no definition stays QUEUED for ever.
 """
 
 from __future__ import annotations
 
 import logging
+from dataclasses import dataclass
 
 import httpx
 
@@ -20,16 +31,57 @@ from modeldesk.config import Settings
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT, enqueue_jobs
 from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
-from modeldesk.errors import DatabaseUnavailableError, ModeldeskError
-from modeldesk.llm import complete, make_target
+from modeldesk.errors import DatabaseUnavailableError, ErrorCode, ModeldeskError
+from modeldesk.llm import (
+    BackoffPolicy,
+    CompletionRequest,
+    GiveUp,
+    ProviderTarget,
+    RetryState,
+    complete,
+    decide,
+    make_target,
+)
 from modeldesk.runs.db_guard import database_guard
 from modeldesk.runs.definitions import definition_dimensions, get_definition
 from modeldesk.runs.expansion_prompt import expansion_request, parse_scenarios
-from modeldesk.runs.scenario_store import lock_definition, store_scenarios
+from modeldesk.runs.expansion_records import (
+    PENDING_STATUS,
+    count_expansion_internal_error,
+    expansion_retry_state,
+    mark_expansion_queued,
+    record_expansion_failure,
+    record_expansion_retry,
+    record_expansion_success,
+)
+from modeldesk.runs.scenario_store import lock_definition
+from modeldesk.runs.step_outcome import StepOutcome, retry_after_internal_error
 
 logger = logging.getLogger(__name__)
 
 EXPANSION_PURPOSE = "scenario_expansion"
+
+
+@dataclass(frozen=True)
+class ExpansionCall:
+    """One attempt at a definition's expansion: the model resolved now, and its request."""
+
+    definition_id: int
+    provider_id: int
+    provider_name: str
+    model_id: str
+    is_fallback: bool
+    target: ProviderTarget
+    request: CompletionRequest
+    retry_state: RetryState
+
+    @property
+    def label(self) -> str:
+        fallback = ", fallback model" if self.is_fallback else ""
+        return (
+            f"expansion of definition {self.definition_id} "
+            f"({self.provider_name}/{self.model_id}{fallback})"
+        )
 
 
 async def request_scenario_expansion(
@@ -39,33 +91,36 @@ async def request_scenario_expansion(
     actor.require_admin("expanding scenarios")
     async with db.transaction() as session:
         definition = await lock_definition(session, definition_id)
-        definition.expansion_status = "QUEUED"
-        definition.expansion_error = None
+        mark_expansion_queued(definition)
         await enqueue_jobs(session, EXPANSION_ENTRYPOINT, [{"definition_id": definition_id}])
     logger.info("definition %s: scenario expansion queued by %s", definition_id, actor.name)
     return definition
 
 
-async def _record_failure(db: Database, definition_id: int, error: ModeldeskError) -> None:
-    logger.warning("definition %s: scenario expansion failed: %s", definition_id, error)
-    async with database_guard(), db.transaction() as session:
-        definition = await lock_definition(session, definition_id)
-        definition.expansion_status = "FAILED"
-        definition.expansion_error = f"{error.code}: {error.message}"
+async def _fail(db: Database, definition_id: int, error: str) -> None:
+    async with database_guard():
+        recorded = await record_expansion_failure(db, definition_id, error)
+    if recorded:
+        logger.warning("definition %s: scenario expansion failed: %s", definition_id, error)
 
 
-async def expand_definition(
-    db: Database, settings: Settings, client: httpx.AsyncClient, definition_id: int
-) -> None:
-    """The `expand_scenarios` job: ask the infrastructure model, then store its scenarios.
+async def prepare_expansion(db: Database, definition_id: int) -> ExpansionCall | None:
+    """The call the `expand_scenarios` job is to make now, or None when there is none.
 
-    Raises `DatabaseUnavailableError` (so the queue retries) and `NotFoundError`
-    for an unknown definition; every other failure is recorded on the definition.
-    `settings` is part of the uniform job-handler signature and carries nothing
-    this step needs.
+    None when the definition no longer waits for an expansion (a finished job
+    delivered again) or when no model is usable (then recorded as FAILED).
+    Raises `DatabaseUnavailableError` (the queue retries) and `NotFoundError`
+    for an unknown definition.
     """
     async with database_guard():
         definition = await get_definition(db, definition_id)
+    if definition.expansion_status != PENDING_STATUS:
+        logger.info(
+            "definition %s: no expansion pending (%s); nothing to do",
+            definition_id,
+            definition.expansion_status,
+        )
+        return None
     try:
         async with database_guard():
             infra = await resolve_infra_model(db, EXPANSION_PURPOSE)
@@ -76,29 +131,92 @@ async def expand_definition(
             base_url=infra.provider.base_url,
             api_key_env=infra.provider.api_key_env,
         )
-        request = expansion_request(
+    except DatabaseUnavailableError:
+        raise
+    except ModeldeskError as error:
+        await _fail(db, definition_id, f"{error.code}: {error.message}")
+        return None
+    return ExpansionCall(
+        definition_id=definition_id,
+        provider_id=infra.provider.id,
+        provider_name=infra.provider.name,
+        model_id=infra.model.model_id,
+        is_fallback=infra.is_fallback,
+        target=target,
+        request=expansion_request(
             name=definition.name,
             preamble=definition.preamble,
             template=definition.template,
             dimensions=definition_dimensions(definition),
-        )
-        completion = await complete(client, target, request)
-        texts = parse_scenarios(completion.text)
-    except DatabaseUnavailableError:
-        raise
-    except ModeldeskError as error:
-        await _record_failure(db, definition_id, error)
-        return
-    async with database_guard(), db.transaction() as session:
-        locked = await lock_definition(session, definition_id)
-        await store_scenarios(session, definition_id, texts, "llm", replace=True)
-        locked.expansion_status = "SUCCEEDED"
-        locked.expansion_error = None
-    logger.info(
-        "definition %s: %d scenarios generated by %s/%s%s",
-        definition_id,
-        len(texts),
-        infra.provider.name,
-        infra.model.model_id,
-        " (fallback model)" if infra.is_fallback else "",
+        ),
+        retry_state=expansion_retry_state(definition),
     )
+
+
+async def _after_failure(
+    db: Database, settings: Settings, call: ExpansionCall, error: ModeldeskError
+) -> StepOutcome:
+    step = decide(error, call.retry_state, BackoffPolicy.from_settings(settings))
+    if isinstance(step, GiveUp):
+        await _fail(db, call.definition_id, f"{step.code}: {step.message}")
+        return StepOutcome("done", call.provider_id)
+    async with database_guard():
+        pending = await record_expansion_retry(db, call.definition_id, step.state)
+    if not pending:
+        logger.info("%s: finished meanwhile; not retrying", call.label)
+        return StepOutcome("done", call.provider_id)
+    logger.info(
+        "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
+        call.label,
+        error.code,
+        step.delay,
+        step.state.rate_limit_retries,
+        step.state.transient_retries,
+    )
+    is_rate_limit = error.code is ErrorCode.RATE_LIMITED
+    return StepOutcome(
+        "retry", call.provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit
+    )
+
+
+async def execute_expansion(
+    db: Database, settings: Settings, client: httpx.AsyncClient, call: ExpansionCall
+) -> StepOutcome:
+    """Ask the model once; store its scenarios, or record the failure or the retry.
+
+    Raises `DatabaseUnavailableError` when PostgreSQL cannot be reached.
+    """
+    try:
+        completion = await complete(client, call.target, call.request)
+        texts = parse_scenarios(completion.text)
+    except ModeldeskError as error:
+        return await _after_failure(db, settings, call, error)
+    async with database_guard():
+        stored = await record_expansion_success(db, call.definition_id, texts)
+    if stored:
+        logger.info("%s: %d scenarios generated", call.label, len(texts))
+    else:
+        logger.info("%s: finished meanwhile; this answer is not kept", call.label)
+    return StepOutcome("done", call.provider_id)
+
+
+async def handle_expansion_internal_error(
+    db: Database, definition_id: int, error: BaseException
+) -> StepOutcome:
+    """Count a bug that escaped the steps; retry, or record the expansion FAILED at the bound.
+
+    Raises `DatabaseUnavailableError` when the count cannot be written.
+    """
+    message = f"internal error in the expansion step: {type(error).__name__}: {error}"
+    async with database_guard():
+        count = await count_expansion_internal_error(db, definition_id)
+    label = f"expansion of definition {definition_id}"
+    if count is None:
+        logger.error("%s: %s (no expansion pending)", label, message, exc_info=error)
+        return StepOutcome("done", None)
+    retry = retry_after_internal_error(label, message, count, error, None)
+    if retry is not None:
+        return retry
+    await _fail(db, definition_id, f"{ErrorCode.PROVIDER_ERROR}: {message}")
+    logger.error("%s: %s; failed after %d attempts", label, message, count, exc_info=error)
+    return StepOutcome("done", None)

@@ -1,10 +1,7 @@
 """One probe, end to end: claim it, call the provider, record what happened.
 
 The queue calls `execute_probe` for each `probe.<provider>` job and acts on
-the returned `ProbeOutcome`: `done` needs nothing more; `retry` re-queues the
-job after `delay_seconds` and, after a rate limit (`hold_provider`), holds the
-whole provider until then. This step never sleeps: waiting is the queue's job,
-so a backing-off probe holds neither a worker nor a provider slot.
+the returned `StepOutcome` (see `step_outcome`).
 
 Failures follow the backoff policy of `modeldesk.llm`: rate limits climb the
 configured schedule (the counter lives on the probe row and never resets) and
@@ -21,8 +18,6 @@ PROVIDER_ERROR, retryable, so its run still finishes.
 from __future__ import annotations
 
 import logging
-from dataclasses import dataclass
-from typing import Literal
 
 import httpx
 
@@ -49,21 +44,9 @@ from modeldesk.runs.probe_records import (
     record_retry,
     record_success,
 )
+from modeldesk.runs.step_outcome import StepOutcome, retry_after_internal_error
 
 logger = logging.getLogger(__name__)
-
-# Unexpected errors a probe may meet before it is recorded as failed, and the
-# longest wait between its attempts.
-MAX_INTERNAL_ERRORS = 3
-_MAX_INTERNAL_RETRY_SECONDS = 30.0
-
-
-@dataclass(frozen=True)
-class ProbeOutcome:
-    kind: Literal["done", "retry"]  # done: transcript or final failure recorded, progress moved
-    provider_id: int
-    delay_seconds: float = 0.0  # retry: run again after this delay
-    hold_provider: bool = False  # retry after a rate limit: hold the whole provider until then
 
 
 async def _call(client: httpx.AsyncClient, claimed: ClaimedProbe) -> Completion:
@@ -93,7 +76,7 @@ async def _call(client: httpx.AsyncClient, claimed: ClaimedProbe) -> Completion:
 
 async def _after_failure(
     db: Database, settings: Settings, claimed: ClaimedProbe, error: ModeldeskError
-) -> ProbeOutcome:
+) -> StepOutcome:
     step = decide(error, claimed.retry_state, BackoffPolicy.from_settings(settings))
     if isinstance(step, GiveUp):
         async with database_guard():
@@ -105,14 +88,14 @@ async def _after_failure(
                 retryable=step.retryable,
             )
         logger.warning("%s failed: %s (retryable=%s)", claimed.label, step.code, step.retryable)
-        return ProbeOutcome("done", claimed.provider_id)
+        return StepOutcome("done", claimed.provider_id)
     async with database_guard():
         still_active = await record_retry(
             db, claimed, step.state, code=error.code.value, message=error.message
         )
     if not still_active:
         logger.info("%s: run cancelled during the call; not retrying", claimed.label)
-        return ProbeOutcome("done", claimed.provider_id)
+        return StepOutcome("done", claimed.provider_id)
     is_rate_limit = error.code is ErrorCode.RATE_LIMITED
     logger.info(
         "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
@@ -122,14 +105,14 @@ async def _after_failure(
         step.state.rate_limit_retries,
         step.state.transient_retries,
     )
-    return ProbeOutcome(
+    return StepOutcome(
         "retry", claimed.provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit
     )
 
 
 async def execute_probe(
     db: Database, settings: Settings, client: httpx.AsyncClient, probe_id: int
-) -> ProbeOutcome:
+) -> StepOutcome:
     """Run probe `probe_id` once and record the outcome; safe to call again for the same probe.
 
     Raises `DatabaseUnavailableError` (retryable) when PostgreSQL cannot be
@@ -139,7 +122,7 @@ async def execute_probe(
         claimed = await claim_probe(db, settings, probe_id)
     if isinstance(claimed, Skipped):
         logger.info("probe %s skipped: %s", probe_id, claimed.reason)
-        return ProbeOutcome("done", claimed.provider_id)
+        return StepOutcome("done", claimed.provider_id)
     try:
         completion = await _call(client, claimed)
     except ModeldeskError as error:
@@ -160,12 +143,12 @@ async def execute_probe(
         )
     if not recorded:
         logger.info("%s: transcript already recorded by an earlier delivery", claimed.label)
-    return ProbeOutcome("done", claimed.provider_id)
+    return StepOutcome("done", claimed.provider_id)
 
 
 async def handle_internal_error(
     db: Database, provider_id: int, probe_id: int, error: BaseException
-) -> ProbeOutcome:
+) -> StepOutcome:
     """Count a bug that escaped the step; retry the probe, or record it failed at the bound.
 
     Raises `DatabaseUnavailableError` when the count cannot be written.
@@ -178,19 +161,10 @@ async def handle_internal_error(
         logger.error(
             "probe %s: %s (the probe has already finished)", probe_id, message, exc_info=error
         )
-        return ProbeOutcome("done", provider_id)
-    if count < MAX_INTERNAL_ERRORS:
-        delay = min(_MAX_INTERNAL_RETRY_SECONDS, 2.0**count)
-        logger.error(
-            "probe %s: %s; attempt %d of %d, retry in %.0f s",
-            probe_id,
-            message,
-            count,
-            MAX_INTERNAL_ERRORS,
-            delay,
-            exc_info=error,
-        )
-        return ProbeOutcome("retry", provider_id, delay_seconds=delay)
+        return StepOutcome("done", provider_id)
+    retry = retry_after_internal_error(f"probe {probe_id}", message, count, error, provider_id)
+    if retry is not None:
+        return retry
     async with database_guard():
         await record_failure(db, probe_id, code=code, message=message, retryable=True)
     logger.error(
@@ -200,4 +174,4 @@ async def handle_internal_error(
         count,
         exc_info=error,
     )
-    return ProbeOutcome("done", provider_id)
+    return StepOutcome("done", provider_id)

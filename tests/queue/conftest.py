@@ -3,18 +3,29 @@
 from __future__ import annotations
 
 import asyncio
+import json
 import time
 from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
+from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
+from pgqueuer.adapters.persistence.queries import Queries
+from queue_support import GENERATED_SCENARIOS
 
+from modeldesk.auth.principal import Principal
+from modeldesk.catalog import infra_setting_key, update_setting
 from modeldesk.config import Settings, load_settings
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
+from modeldesk.db.tables import LlmProvider
 from modeldesk.queue.gate_pool import open_gate_pool
+from modeldesk.queue.jobs import JobServices
 from modeldesk.queue.worker import run_worker
+from modeldesk.testing import Simulator
+from modeldesk.testing.probe_runs import add_simulated_provider
 from modeldesk.testing.worker_fleet import FAST_SETTINGS, WorkerFleet
 
 
@@ -25,6 +36,44 @@ async def gate_pool(db: Database) -> AsyncIterator[asyncpg.Pool]:
         yield pool
     finally:
         await pool.close()
+
+
+@pytest.fixture
+async def services(
+    db: Database, gate_pool: asyncpg.Pool, fast_settings: Settings
+) -> AsyncIterator[JobServices]:
+    """What a worker's job handlers share, on the test's database."""
+    async with httpx.AsyncClient() as client:
+        yield JobServices(
+            db=db,
+            gate_pool=gate_pool,
+            queries=Queries(AsyncpgPoolDriver(gate_pool)),
+            settings=fast_settings,
+            client=client,
+        )
+
+
+@pytest.fixture
+async def infra_provider(
+    db: Database, admin: Principal, sim: Simulator, monkeypatch: pytest.MonkeyPatch
+) -> LlmProvider:
+    """A simulated provider whose model is the scenario-expansion model.
+
+    It answers `GENERATED_SCENARIOS`; its key variable is set, as an
+    infrastructure model's provider must have a key to be usable.
+    """
+    monkeypatch.setenv("SIMULATOR_KEY", "sk-simulated-key")
+    provider, model = await add_simulated_provider(
+        db, admin, sim.url, "infra", api_key_env="SIMULATOR_KEY"
+    )
+    sim.configure(model.model_id, provider=provider.name, text=json.dumps(GENERATED_SCENARIOS))
+    await update_setting(
+        db,
+        admin,
+        infra_setting_key("scenario_expansion"),
+        {"providerName": provider.name, "modelId": model.model_id},
+    )
+    return provider
 
 
 @pytest.fixture

@@ -3,45 +3,35 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import AsyncIterator
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
-import asyncpg
 import httpx
 import pytest
 from asyncpg.exceptions import TooManyConnectionsError, UniqueViolationError
-from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
-from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.errors import RetryRequested
-from pgqueuer.domain.models import Job
+from queue_support import picked_job
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, models_by_provider_ids, update_provider
 from modeldesk.config import Settings
-from modeldesk.db.job_queue import encode_payload
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError
 from modeldesk.queue.gate_pool import unavailable_on_connection_loss
 from modeldesk.queue.holds import provider_held_until
-from modeldesk.queue.jobs import (
-    ExpansionJobHandler,
-    JobServices,
-    ProbeJobHandler,
-    database_retry_delay,
-)
+from modeldesk.queue.jobs import JobServices, ProbeJobHandler, database_retry_delay
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.runs import get_run
-from modeldesk.runs.probe_step import MAX_INTERNAL_ERRORS, ProbeOutcome
+from modeldesk.runs.step_outcome import MAX_INTERNAL_ERRORS, StepOutcome
 from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run
 
 
 class RecordingStep:
     """Stands in for the probe step: records its calls and answers as told."""
 
-    def __init__(self, outcome: ProbeOutcome | Exception | None = None) -> None:
+    def __init__(self, outcome: StepOutcome | Exception | None = None) -> None:
         self.calls: list[int] = []
         self.outcome = outcome
         self.started = asyncio.Event()
@@ -49,47 +39,15 @@ class RecordingStep:
 
     async def __call__(
         self, db: Database, settings: Settings, client: httpx.AsyncClient, item_id: int
-    ) -> ProbeOutcome:
+    ) -> StepOutcome:
         self.calls.append(item_id)
         self.started.set()
         if self.outcome is None:
             await self.release.wait()  # a call that takes until released
         if isinstance(self.outcome, Exception):
             raise self.outcome
-        assert isinstance(self.outcome, ProbeOutcome)
+        assert isinstance(self.outcome, StepOutcome)
         return self.outcome
-
-
-def _job(payload: dict[str, int], attempts: int = 0) -> Job:
-    now = datetime.now(UTC)
-    return Job(
-        id=1,
-        priority=0,
-        created=now,
-        updated=now,
-        heartbeat=now,
-        execute_after=now,
-        status="picked",
-        entrypoint="probe.gated",
-        payload=encode_payload(payload),
-        attempts=attempts,
-        queue_manager_id=None,
-        headers=None,
-    )
-
-
-@pytest.fixture
-async def services(
-    db: Database, gate_pool: asyncpg.Pool, fast_settings: Settings
-) -> AsyncIterator[JobServices]:
-    async with httpx.AsyncClient() as client:
-        yield JobServices(
-            db=db,
-            gate_pool=gate_pool,
-            queries=Queries(AsyncpgPoolDriver(gate_pool)),
-            settings=fast_settings,
-            client=client,
-        )
 
 
 @pytest.fixture
@@ -110,19 +68,19 @@ def _handler(
 async def test_an_admitted_probe_runs_its_step(
     services: JobServices, provider: ProviderLimits
 ) -> None:
-    step = RecordingStep(ProbeOutcome("done", provider.provider_id))
-    await _handler(services, provider, step)(_job({"probe_id": 42}))
+    step = RecordingStep(StepOutcome("done", provider.provider_id))
+    await _handler(services, provider, step)(picked_job({"probe_id": 42}))
     assert step.calls == [42]
 
 
 async def test_a_full_minute_window_requeues_without_calling(
     services: JobServices, provider: ProviderLimits
 ) -> None:
-    step = RecordingStep(ProbeOutcome("done", provider.provider_id))
+    step = RecordingStep(StepOutcome("done", provider.provider_id))
     handler = _handler(services, provider, step)
-    await handler(_job({"probe_id": 1}))
+    await handler(picked_job({"probe_id": 1}))
     with pytest.raises(RetryRequested) as retry:
-        await handler(_job({"probe_id": 2}))
+        await handler(picked_job({"probe_id": 2}))
     assert timedelta(seconds=58) < retry.value.delay <= timedelta(seconds=60)
     assert step.calls == [1]
 
@@ -131,9 +89,9 @@ async def test_a_disabled_providers_probe_waits_for_the_next_refresh(
     db: Database, admin: Principal, services: JobServices, provider: ProviderLimits
 ) -> None:
     await update_provider(db, admin, provider.provider_id, ProviderUpdate.parse(is_enabled=False))
-    step = RecordingStep(ProbeOutcome("done", provider.provider_id))
+    step = RecordingStep(StepOutcome("done", provider.provider_id))
     with pytest.raises(RetryRequested) as retry:
-        await _handler(services, provider, step)(_job({"probe_id": 1}))
+        await _handler(services, provider, step)(picked_job({"probe_id": 1}))
     assert retry.value.delay == timedelta(seconds=services.settings.limits_refresh_seconds)
     assert step.calls == []
 
@@ -141,9 +99,9 @@ async def test_a_disabled_providers_probe_waits_for_the_next_refresh(
 async def test_a_rate_limited_probe_holds_its_provider(
     services: JobServices, provider: ProviderLimits
 ) -> None:
-    outcome = ProbeOutcome("retry", provider.provider_id, delay_seconds=5, hold_provider=True)
+    outcome = StepOutcome("retry", provider.provider_id, delay_seconds=5, hold_provider=True)
     with pytest.raises(RetryRequested) as retry:
-        await _handler(services, provider, RecordingStep(outcome))(_job({"probe_id": 1}))
+        await _handler(services, provider, RecordingStep(outcome))(picked_job({"probe_id": 1}))
     assert retry.value.delay == timedelta(seconds=5)
     assert await provider_held_until(services.gate_pool, provider.provider_id) is not None
 
@@ -151,9 +109,9 @@ async def test_a_rate_limited_probe_holds_its_provider(
 async def test_a_transient_retry_holds_nothing(
     services: JobServices, provider: ProviderLimits
 ) -> None:
-    outcome = ProbeOutcome("retry", provider.provider_id, delay_seconds=1.5)
+    outcome = StepOutcome("retry", provider.provider_id, delay_seconds=1.5)
     with pytest.raises(RetryRequested) as retry:
-        await _handler(services, provider, RecordingStep(outcome))(_job({"probe_id": 1}))
+        await _handler(services, provider, RecordingStep(outcome))(picked_job({"probe_id": 1}))
     assert retry.value.delay == timedelta(seconds=1.5)
     assert await provider_held_until(services.gate_pool, provider.provider_id) is None
 
@@ -163,7 +121,7 @@ async def test_an_unreachable_database_means_retry_later(
 ) -> None:
     step = RecordingStep(DatabaseUnavailableError("down"))
     with pytest.raises(RetryRequested) as retry:
-        await _handler(services, provider, step)(_job({"probe_id": 1}, attempts=3))
+        await _handler(services, provider, step)(picked_job({"probe_id": 1}, attempts=3))
     assert retry.value.delay == timedelta(seconds=database_retry_delay(3)) == timedelta(seconds=8)
     assert database_retry_delay(50) == 60
 
@@ -176,7 +134,7 @@ async def test_a_database_short_of_connections_means_retry_later(
     )
     crowded = DBAPIError("SELECT 1", None, TooManyConnectionsError("too many clients already"))
     with pytest.raises(RetryRequested):
-        await _handler(services, provider, RecordingStep(crowded))(_job({"probe_id": 1}))
+        await _handler(services, provider, RecordingStep(crowded))(picked_job({"probe_id": 1}))
 
 
 async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failure(
@@ -195,10 +153,10 @@ async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failu
     delays = []
     for attempt in range(MAX_INTERNAL_ERRORS - 1):
         with pytest.raises(RetryRequested) as retry:
-            await handler(_job({"probe_id": probe_id}, attempts=attempt))
+            await handler(picked_job({"probe_id": probe_id}, attempts=attempt))
         delays.append(retry.value.delay.total_seconds())
     assert delays == [2.0, 4.0]
-    await handler(_job({"probe_id": probe_id}, attempts=MAX_INTERNAL_ERRORS))  # no re-queue
+    await handler(picked_job({"probe_id": probe_id}, attempts=MAX_INTERNAL_ERRORS))  # no re-queue
 
     async with db.session() as session:
         probe = await session.get(Probe, probe_id)
@@ -222,7 +180,7 @@ async def test_a_released_step_goes_back_to_the_queue_at_once(
     services: JobServices, provider: ProviderLimits
 ) -> None:
     step = RecordingStep()
-    handling = asyncio.create_task(_handler(services, provider, step)(_job({"probe_id": 1})))
+    handling = asyncio.create_task(_handler(services, provider, step)(picked_job({"probe_id": 1})))
     await step.started.wait()
     assert services.in_flight.release_all() == 1
     with pytest.raises(RetryRequested) as retry:
@@ -235,19 +193,8 @@ async def test_cancelling_the_job_itself_is_not_a_release(
     services: JobServices, provider: ProviderLimits
 ) -> None:
     step = RecordingStep()
-    handling = asyncio.create_task(_handler(services, provider, step)(_job({"probe_id": 1})))
+    handling = asyncio.create_task(_handler(services, provider, step)(picked_job({"probe_id": 1})))
     await step.started.wait()
     handling.cancel()
     with pytest.raises(asyncio.CancelledError):
         await handling
-
-
-async def test_the_expansion_job_runs_its_step(services: JobServices) -> None:
-    step = RecordingStep(ProbeOutcome("done", 0))
-    services.expansion_step = step
-    await ExpansionJobHandler(services)(_job({"definition_id": 7}))
-    assert step.calls == [7]
-
-    step.outcome = DatabaseUnavailableError("down")
-    with pytest.raises(RetryRequested):
-        await ExpansionJobHandler(services)(_job({"definition_id": 7}))

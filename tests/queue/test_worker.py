@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
-import json
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -14,10 +13,10 @@ import asyncpg
 import pytest
 
 from modeldesk.auth.principal import Principal
-from modeldesk.catalog import infra_setting_key, update_setting
 from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
+from modeldesk.db.tables import LlmProvider
 from modeldesk.queue.worker import run_worker
 from modeldesk.runs.cancel import cancel_run
 from modeldesk.runs.definitions import create_definition, get_definition
@@ -97,23 +96,11 @@ async def test_the_expansion_job_runs_on_the_infrastructure_model(
     db: Database,
     admin: Principal,
     sim: Simulator,
+    infra_provider: LlmProvider,
     fast_settings: Settings,
     start_worker: Callable[[Settings], Any],
     eventually: Eventually,
-    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    monkeypatch.setenv("SIMULATOR_KEY", "sk-simulated-key")
-    provider, model = await add_simulated_provider(
-        db, admin, sim.url, "infra", api_key_env="SIMULATOR_KEY"
-    )
-    scenarios = ["Is the sky blue?", "Why is the sea salty?"]
-    sim.configure(model.model_id, provider=provider.name, text=json.dumps(scenarios))
-    await update_setting(
-        db,
-        admin,
-        infra_setting_key("scenario_expansion"),
-        {"providerName": provider.name, "modelId": model.model_id},
-    )
     definition = await create_definition(db, admin, name="questions", template="Ask.")
     await request_scenario_expansion(db, admin, definition.id)
     start_worker(fast_settings)
@@ -123,7 +110,7 @@ async def test_the_expansion_job_runs_on_the_infrastructure_model(
 
     await eventually(expanded, what="the expansion")
     assert (await get_definition(db, definition.id)).expansion_status == "SUCCEEDED"
-    assert _calls(sim, provider.name) == 1
+    assert _calls(sim, infra_provider.name) == 1
 
 
 async def test_a_worker_without_its_database_keeps_trying(

@@ -16,7 +16,15 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Definition, Probe
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
-from modeldesk.runs import ProbeOutcome, create_definition, execute_probe
+from modeldesk.runs import (
+    StepOutcome,
+    create_definition,
+    execute_expansion,
+    execute_probe,
+    prepare_expansion,
+    request_scenario_expansion,
+    scenarios_by_definition_ids,
+)
 
 KEY_VARIABLES = (
     "OPENAI_API_KEY",
@@ -48,6 +56,19 @@ async def make_definition(db: Database, actor: Principal, scenarios: int = 3) ->
     )
 
 
+async def requested_expansion(db: Database, actor: Principal) -> int:
+    """A definition of three scenarios with an LLM expansion queued; returns its id."""
+    definition = await make_definition(db, actor)
+    await request_scenario_expansion(db, actor, definition.id)
+    return definition.id
+
+
+async def scenario_texts(db: Database, definition_id: int) -> list[str]:
+    """The definition's current scenarios, in order."""
+    scenarios = await scenarios_by_definition_ids(db, [definition_id])
+    return [scenario.text for scenario in scenarios[definition_id]]
+
+
 async def probe_ids(db: Database, run_id: int) -> list[int]:
     async with db.session() as session:
         rows = await session.scalars(
@@ -68,7 +89,7 @@ async def queued_jobs(db: Database, entrypoint: str) -> int:
 
 @dataclass
 class Driver:
-    """Plays the queue's part in-process: runs probes, following retries without waiting.
+    """Plays the queue's part in-process for probes and expansions, following retries at once.
 
     It records every outcome, so tests can assert the delays the queue would wait.
     """
@@ -76,19 +97,26 @@ class Driver:
     db: Database
     settings: Settings
     client: httpx.AsyncClient
-    outcomes: list[ProbeOutcome] = field(default_factory=list)
+    outcomes: list[StepOutcome] = field(default_factory=list)
 
-    async def step(self, probe_id: int) -> ProbeOutcome:
+    async def step(self, probe_id: int) -> StepOutcome:
         outcome = await execute_probe(self.db, self.settings, self.client, probe_id)
         self.outcomes.append(outcome)
         return outcome
 
-    async def until_done(self, probe_id: int, max_steps: int = 20) -> ProbeOutcome:
+    async def until_done(self, probe_id: int, max_steps: int = 20) -> StepOutcome:
         for _ in range(max_steps):
             outcome = await self.step(probe_id)
             if outcome.kind == "done":
                 return outcome
         raise AssertionError(f"probe {probe_id} still retrying after {max_steps} steps")
+
+    async def expand_once(self, definition_id: int) -> StepOutcome | None:
+        """What the `expand_scenarios` job does once admitted; None when it makes no call."""
+        call = await prepare_expansion(self.db, definition_id)
+        if call is None:
+            return None
+        return await execute_expansion(self.db, self.settings, self.client, call)
 
     async def run_all(self, run_id: int) -> None:
         for probe_id in await probe_ids(self.db, run_id):

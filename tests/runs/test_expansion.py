@@ -7,7 +7,14 @@ from typing import Any
 
 import httpx
 import pytest
-from runs_support import KEY_VARIABLES, make_definition, queued_jobs
+from runs_support import (
+    KEY_VARIABLES,
+    Driver,
+    make_definition,
+    queued_jobs,
+    requested_expansion,
+    scenario_texts,
+)
 
 from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
@@ -15,10 +22,10 @@ from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
 from modeldesk.db.session import Database
 from modeldesk.errors import ForbiddenError, NotFoundError
 from modeldesk.runs import (
-    expand_definition,
+    execute_expansion,
     get_definition,
+    prepare_expansion,
     request_scenario_expansion,
-    scenarios_by_definition_ids,
 )
 from modeldesk.runs.expansion_prompt import (
     SCENARIOS_REQUESTED,
@@ -28,16 +35,11 @@ from modeldesk.runs.expansion_prompt import (
 from modeldesk.testing import Outcome, Simulator
 
 
-async def _texts(db: Database, definition_id: int) -> list[str]:
-    return [s.text for s in (await scenarios_by_definition_ids(db, [definition_id]))[definition_id]]
-
-
 async def test_expansion_is_queued_then_uses_the_infrastructure_model(
     catalog: Database,
     admin: Principal,
     sim: Simulator,
-    settings: Settings,
-    client: httpx.AsyncClient,
+    driver: Driver,
 ) -> None:
     definition = await make_definition(catalog, admin)
     queued = await request_scenario_expansion(catalog, admin, definition.id)
@@ -46,9 +48,10 @@ async def test_expansion_is_queued_then_uses_the_infrastructure_model(
 
     answer = ["Say hello to a sailor.", "Say hello to a pilot.", "Say hello to a sailor."]
     sim.configure("gpt-5-mini", text="```json\n" + json.dumps(answer) + "\n```")
-    await expand_definition(catalog, settings, client, definition.id)
+    outcome = await driver.expand_once(definition.id)
+    assert outcome is not None and outcome.kind == "done"
 
-    assert await _texts(catalog, definition.id) == [
+    assert await scenario_texts(catalog, definition.id) == [
         "Say hello to a sailor.",
         "Say hello to a pilot.",
     ]
@@ -70,12 +73,15 @@ async def test_expansion_falls_back_to_the_cheapest_usable_model(
 ) -> None:
     for variable in ("OPENAI_API_KEY", "XAI_API_KEY", "DEEPSEEK_API_KEY"):
         monkeypatch.delenv(variable)
-    definition = await make_definition(catalog, admin)
+    definition_id = await requested_expansion(catalog, admin)
     sim.configure("*", text='["A generated scenario."]')
-    await expand_definition(catalog, settings, client, definition.id)
+    call = await prepare_expansion(catalog, definition_id)
+    assert call is not None and call.is_fallback
+    assert "fallback model" in call.label
+    await execute_expansion(catalog, settings, client, call)
     # Mistral Large (0.50 + 1.50) is the cheapest active model whose provider has a key.
     assert [r.model for r in sim.requests()] == ["mistral-large-2512"]
-    assert await _texts(catalog, definition.id) == ["A generated scenario."]
+    assert await scenario_texts(catalog, definition_id) == ["A generated scenario."]
 
 
 @pytest.mark.parametrize(
@@ -90,17 +96,18 @@ async def test_failed_expansion_keeps_the_old_scenarios(
     catalog: Database,
     admin: Principal,
     sim: Simulator,
-    settings: Settings,
-    client: httpx.AsyncClient,
+    driver: Driver,
     configure: dict[str, Any],
     expected_error: str,
 ) -> None:
-    definition = await make_definition(catalog, admin)
-    before = await _texts(catalog, definition.id)
+    definition_id = await requested_expansion(catalog, admin)
+    before = await scenario_texts(catalog, definition_id)
     sim.configure("gpt-5-mini", **configure)
-    await expand_definition(catalog, settings, client, definition.id)
-    assert await _texts(catalog, definition.id) == before
-    failed = await get_definition(catalog, definition.id)
+    outcome = await driver.expand_once(definition_id)
+    assert outcome is not None and outcome.kind == "done"
+    assert len(sim.requests()) == 1  # failures like these are not retried
+    assert await scenario_texts(catalog, definition_id) == before
+    failed = await get_definition(catalog, definition_id)
     assert failed.expansion_status == "FAILED"
     assert expected_error in (failed.expansion_error or "")
 
@@ -109,19 +116,18 @@ async def test_expansion_without_any_usable_model_is_recorded(
     catalog: Database,
     admin: Principal,
     sim: Simulator,
-    settings: Settings,
-    client: httpx.AsyncClient,
+    driver: Driver,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     for variable in KEY_VARIABLES:
         monkeypatch.delenv(variable)
-    definition = await make_definition(catalog, admin)
-    await expand_definition(catalog, settings, client, definition.id)
-    failed = await get_definition(catalog, definition.id)
+    definition_id = await requested_expansion(catalog, admin)
+    assert await driver.expand_once(definition_id) is None
+    failed = await get_definition(catalog, definition_id)
     assert failed.expansion_status == "FAILED"
     assert "MODEL_NOT_FOUND" in (failed.expansion_error or "")
     assert sim.requests() == []
-    assert len(await _texts(catalog, definition.id)) == 3
+    assert len(await scenario_texts(catalog, definition_id)) == 3
 
 
 async def test_expansion_requests_need_an_admin_and_a_definition(

@@ -12,7 +12,8 @@ from modeldesk.auth.principal import Principal
 from modeldesk.catalog import get_provider_by_name
 from modeldesk.db.run_tables import Probe, Transcript
 from modeldesk.runs import create_run, execute_probe, get_run
-from modeldesk.runs.probe_step import MAX_INTERNAL_ERRORS, handle_internal_error
+from modeldesk.runs.probe_step import handle_internal_error
+from modeldesk.runs.step_outcome import MAX_INTERNAL_ERRORS
 from modeldesk.testing import Simulator
 
 

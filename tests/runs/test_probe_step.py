@@ -18,7 +18,7 @@ from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModelPriceVersion, LlmProvider
 from modeldesk.errors import DatabaseUnavailableError, NotFoundError
 from modeldesk.llm import CostSnapshot
-from modeldesk.runs import ProbeOutcome, create_run, execute_probe, get_run, run_progress
+from modeldesk.runs import StepOutcome, create_run, execute_probe, get_run, run_progress
 from modeldesk.testing import Outcome, Simulator
 
 
@@ -59,7 +59,7 @@ async def test_success_writes_one_transcript_with_exact_cost_and_snapshot(
     )
     probe_id = await _one_probe_run(db, admin)
     outcome = await driver.step(probe_id)
-    assert outcome == ProbeOutcome("done", (await get_provider_by_name(db, "openai")).id)
+    assert outcome == StepOutcome("done", (await get_provider_by_name(db, "openai")).id)
 
     (transcript,) = await _transcripts(db)
     # 1000 x 0.25 / 1e6 + 500 x 2.00 / 1e6; cached and reasoning tokens are parts, not extras.
