@@ -129,14 +129,18 @@ async def rpm_window(db: Database, sim: Simulator) -> None:
 
 
 async def throughput(db: Database, sim: Simulator, rounds: int) -> list[float]:
-    """Probes per second with instant answers: 2 providers x 300 scenarios per round."""
+    """Probes per second with instant answers: 2 providers x 300 scenarios per round.
+
+    Each provider allows 50 calls at once, so the figure is the fleet's own
+    capacity; with 10 slots each, Little's law caps it at 20 / (time per probe).
+    """
     rates = []
     for _ in range(rounds):
         round_ = next(_THROUGHPUT_ROUNDS)
         models = []
         for side in ("a", "b"):
             name = f"instant-{side}{round_}"
-            provider, model = await add_simulated_provider(db, ADMIN, sim.url, name, parallel=10)
+            provider, model = await add_simulated_provider(db, ADMIN, sim.url, name, parallel=50)
             sim.configure(model.model_id, provider=provider.name, latency=0.0)
             models.append(model)
         definition = await question_definition(db, ADMIN, 300)
