@@ -89,7 +89,6 @@ class ResponseCache:
         self._entries: OrderedDict[CacheKey, bytes] = OrderedDict()
         self._newest_version = -1
         self.hits = 0
-        self.misses = 0
 
     def is_cacheable(self, query: str, operation_name: str | None) -> bool:
         fields = root_fields_if_query(query, operation_name)
@@ -98,7 +97,6 @@ class ResponseCache:
     def get(self, key: CacheKey) -> bytes | None:
         body = self._entries.get(key)
         if body is None:
-            self.misses += 1
             return None
         self.hits += 1
         self._entries.move_to_end(key)

@@ -16,6 +16,7 @@ from modeldesk.api.context import Info
 from modeldesk.api.fields import described
 from modeldesk.api.ids import parse_id
 from modeldesk.api.loaders import load_providers
+from modeldesk.api.paging import check_page
 from modeldesk.api.types.catalog import LlmModelType, LlmProviderType
 from modeldesk.api.types.settings import (
     AuditEntryType,
@@ -25,9 +26,6 @@ from modeldesk.api.types.settings import (
 )
 from modeldesk.db import tables
 from modeldesk.enums import ModelStatus
-from modeldesk.errors import ValidationError
-
-MAX_AUDIT_PAGE = 500
 
 CACHEABLE_FIELDS = frozenset(
     {
@@ -71,13 +69,14 @@ class CatalogQuery:
         status: ModelStatus | None = None,
         available_only: bool = False,
     ) -> list[LlmModelType]:
-        rows = await catalog.list_models(
+        pairs = await catalog.list_models(
             info.context.db,
             provider_id=None if provider_id is None else parse_id(provider_id, "providerId"),
             status=status,
             available_only=available_only,
         )
-        return [LlmModelType.from_row(row) for row in rows]
+        _prime_providers(info, (provider for _, provider in pairs))
+        return [LlmModelType.from_row(model, provider) for model, provider in pairs]
 
     @strawberry.field
     async def llm_model(self, info: Info, id: strawberry.ID) -> LlmModelType:
@@ -118,10 +117,7 @@ class CatalogQuery:
     async def audit_log(
         self, info: Info, limit: int = 50, offset: int = 0, entity_type: str | None = None
     ) -> AuditLogPageType:
-        if not 1 <= limit <= MAX_AUDIT_PAGE:
-            raise ValidationError(f"limit must be 1 to {MAX_AUDIT_PAGE}.", field="limit")
-        if offset < 0:
-            raise ValidationError("offset must be 0 or more.", field="offset")
+        check_page(limit, offset)
         # One row beyond the page tells whether another page exists.
         rows = await catalog.list_audit_entries(
             info.context.db, limit=limit + 1, offset=offset, entity_type=entity_type

@@ -112,7 +112,11 @@ class GraphQLEndpoint:
             return _refusal(exc)
 
         version = caller.catalog_version
-        if self.cache is None or version is None:
+        if (
+            self.cache is None
+            or version is None
+            or not self.cache.is_cacheable(query, operation_name)
+        ):
             body, _ = await self._execute(caller, query, variables, operation_name)
             return Response(body, media_type=JSON_TYPE)
         key = cache_key(version, caller.principal.role.value, query, variables, operation_name)
@@ -120,7 +124,7 @@ class GraphQLEndpoint:
         if cached is not None:
             return Response(cached, media_type=JSON_TYPE)
         body, ok = await self._execute(caller, query, variables, operation_name)
-        if ok and self.cache.is_cacheable(query, operation_name):
+        if ok:
             self.cache.put(key, body)
         return Response(body, media_type=JSON_TYPE)
 

@@ -13,19 +13,10 @@ from modeldesk import runs
 from modeldesk.api.context import Info
 from modeldesk.api.fields import described
 from modeldesk.api.ids import parse_id
+from modeldesk.api.paging import check_page
 from modeldesk.api.run_loaders import load_definitions
 from modeldesk.api.run_types import DefinitionType, RunEstimateType, RunType
 from modeldesk.db.run_tables import Definition
-from modeldesk.errors import ValidationError
-
-MAX_PAGE = 500
-
-
-def check_page(limit: int, offset: int) -> None:
-    if not 1 <= limit <= MAX_PAGE:
-        raise ValidationError(f"limit must be 1 to {MAX_PAGE}.", field="limit")
-    if offset < 0:
-        raise ValidationError("offset must be 0 or more.", field="offset")
 
 
 def prime_definitions(info: Info, rows: Iterable[Definition]) -> None:

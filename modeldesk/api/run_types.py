@@ -289,7 +289,7 @@ class ModelEstimateType:
     @classmethod
     def from_estimate(cls, line: runs.ModelEstimate) -> ModelEstimateType:
         return cls(
-            model=LlmModelType.from_row(line.target.model),
+            model=LlmModelType.from_row(line.target.model, line.target.provider),
             probe_count=line.probe_count,
             input_tokens=line.input_tokens,
             output_tokens=line.output_tokens,

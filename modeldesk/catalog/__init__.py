@@ -19,7 +19,7 @@ from modeldesk.catalog.models import (
     set_default_model,
     update_model,
 )
-from modeldesk.catalog.prices import price_history_by_model_ids, price_version_in_force
+from modeldesk.catalog.prices import price_history_by_model_ids
 from modeldesk.catalog.providers import create_provider, update_provider
 from modeldesk.catalog.queries import (
     get_model,
@@ -70,7 +70,6 @@ __all__ = [
     "models_by_ids",
     "models_by_provider_ids",
     "price_history_by_model_ids",
-    "price_version_in_force",
     "provider_has_key",
     "providers_by_ids",
     "reactivate_model",

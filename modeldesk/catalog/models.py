@@ -164,6 +164,8 @@ async def deprecate_model(db: Database, actor: Principal, model_id: int) -> Depr
     actor.require_admin("deprecating a model")
     async with db.transaction() as session:
         model = await _lock_model(session, model_id)
+        if model.status == ModelStatus.DEPRECATED.value:
+            return DeprecateResult(model=model, new_default=None, was_default=False)
         before = model_snapshot(model)
         was_default = model.is_default
         model.status = ModelStatus.DEPRECATED.value

@@ -8,9 +8,8 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 
-from sqlalchemy import func, or_, select, update
+from sqlalchemy import func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.db.session import Database
@@ -41,26 +40,6 @@ async def open_price_version(session: AsyncSession, model: LlmModel) -> None:
         )
     )
     await session.flush()
-
-
-async def price_version_in_force(
-    session: AsyncSession, model_id: int, at: datetime | None = None
-) -> LlmModelPriceVersion | None:
-    """The version covering `at` (default: now, in the session's transaction)."""
-    moment = func.now() if at is None else at
-    return await session.scalar(
-        select(LlmModelPriceVersion)
-        .where(
-            LlmModelPriceVersion.model_id == model_id,
-            LlmModelPriceVersion.effective_from <= moment,
-            or_(
-                LlmModelPriceVersion.effective_until.is_(None),
-                LlmModelPriceVersion.effective_until > moment,
-            ),
-        )
-        .order_by(LlmModelPriceVersion.effective_from.desc())
-        .limit(1)
-    )
 
 
 async def price_history_by_model_ids(

@@ -98,8 +98,12 @@ async def list_models(
     provider_id: int | None = None,
     status: ModelStatus | None = None,
     available_only: bool = False,
-) -> list[LlmModel]:
-    """Models filtered by provider and status; `available_only` keeps those whose key is set."""
+) -> list[tuple[LlmModel, LlmProvider]]:
+    """Models with their providers, filtered by provider and status.
+
+    `available_only` keeps those whose key is set. The provider comes along
+    because it was read anyway, and callers need it for availability.
+    """
     query = select(LlmModel, LlmProvider).join(LlmProvider, LlmProvider.id == LlmModel.provider_id)
     if provider_id is not None:
         query = query.where(LlmModel.provider_id == provider_id)
@@ -107,7 +111,11 @@ async def list_models(
         query = query.where(LlmModel.status == status.value)
     async with db.session() as session:
         rows = (await session.execute(query.order_by(LlmModel.provider_id, LlmModel.id))).all()
-    return [model for model, provider in rows if not available_only or provider_has_key(provider)]
+    return [
+        (model, provider)
+        for model, provider in rows
+        if not available_only or provider_has_key(provider)
+    ]
 
 
 async def selectable_models(db: Database) -> list[tuple[LlmModel, LlmProvider]]:

@@ -73,7 +73,6 @@ async def test_llm_models_honours_every_filter(
     assert await model_ids("(status: DEPRECATED)") == ["gpt-5.1"]
     assert await model_ids('(providerId: "1", status: ACTIVE)') == ["gpt-5-mini"]
     assert await model_ids("(availableOnly: true)") == ["deepseek-chat", "deepseek-reasoner"]
-    # Read without their provider, these models learn availability through its loader.
     listed = await gql.data("{ llmModels { modelId isAvailable } }")
     assert {m["modelId"] for m in listed["llmModels"] if m["isAvailable"]} == {
         "deepseek-chat",

@@ -88,12 +88,7 @@ async def test_once_sync_returns_every_earlier_change_has_reached_the_caches(
         )
         version = await endpoint.listener.sync()
         assert len(endpoint.tokens) == 0 and len(process.cache) == 0
-        assert version == await catalog_version(seeded_db)
-
-
-async def catalog_version(db: Database) -> int:
-    async with db.session() as session:
-        return int(await session.scalar(text("SELECT version FROM catalog_state")) or 0)
+        assert version == await catalog.current_catalog_version(seeded_db)
 
 
 async def test_while_the_listener_is_down_every_request_looks_its_token_up(

@@ -45,7 +45,8 @@ async def test_availability_follows_the_key_environment_variables(
     assert await list_models(seeded_db, available_only=True) == []
     no_keys.setenv("ANTHROPIC_API_KEY", "sk-test")
     available = await list_models(seeded_db, available_only=True)
-    assert {m.model_id for m in available} == {"claude-haiku-4-5", "claude-sonnet-4-5"}
+    assert {m.model_id for m, _ in available} == {"claude-haiku-4-5", "claude-sonnet-4-5"}
+    assert {p.name for _, p in available} == {"anthropic"}
 
 
 async def test_list_models_filters(seeded_db: Database, admin: Principal) -> None:
@@ -54,8 +55,8 @@ async def test_list_models_filters(seeded_db: Database, admin: Principal) -> Non
     await deprecate_model(seeded_db, admin, big.id)
     active = await list_models(seeded_db, provider_id=openai.id, status=ModelStatus.ACTIVE)
     deprecated = await list_models(seeded_db, status=ModelStatus.DEPRECATED)
-    assert [m.model_id for m in active] == ["gpt-5-mini"]
-    assert [m.model_id for m in deprecated] == ["gpt-5.1"]
+    assert [m.model_id for m, _ in active] == ["gpt-5-mini"]
+    assert [m.model_id for m, _ in deprecated] == ["gpt-5.1"]
 
 
 async def test_selection_hides_deprecated_models_and_disabled_providers(
