@@ -3,8 +3,6 @@
 from __future__ import annotations
 
 import logging
-from collections.abc import AsyncIterator
-from contextlib import asynccontextmanager
 
 from fastapi import FastAPI
 from fastapi.responses import JSONResponse
@@ -19,13 +17,7 @@ logger = logging.getLogger(__name__)
 
 def create_app(context: AppContext) -> FastAPI:
     """An app bound to an open context; the caller owns the context's lifetime."""
-
-    @asynccontextmanager
-    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
-        yield
-
-    app = FastAPI(title="modeldesk", lifespan=lifespan, docs_url=None, redoc_url=None)
-    app.state.context = context
+    app = FastAPI(title="modeldesk", docs_url=None, redoc_url=None)
     mount_api(app, context)
     mount_web(app, context)
 
