@@ -19,8 +19,8 @@ from modeldesk.auth.principal import Principal
 from modeldesk.catalog.audit import model_snapshot, record_audit
 from modeldesk.catalog.inputs import ModelCreate, ModelUpdate
 from modeldesk.catalog.integrity import translate_integrity_error
-from modeldesk.catalog.prices import open_price_version
 from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.db.price_versions import open_price_version
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.enums import ModelStatus

@@ -14,8 +14,9 @@ from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
 from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.db.price_versions import open_price_version
 from modeldesk.db.session import Database
-from modeldesk.db.tables import LlmModel, LlmModelPriceVersion, LlmProvider, SystemSetting
+from modeldesk.db.tables import LlmModel, LlmProvider, SystemSetting
 from modeldesk.enums import ApiStyle
 
 logger = logging.getLogger(__name__)
@@ -94,14 +95,7 @@ async def seed_catalog(db: Database) -> int:
                 )
                 session.add(model)
                 await session.flush()
-                session.add(
-                    LlmModelPriceVersion(
-                        model_id=model.id,
-                        cost_input_per_million=model.cost_input_per_million,
-                        cost_output_per_million=model.cost_output_per_million,
-                        effective_from=func.now(),
-                    )
-                )
+                await open_price_version(session, model)
                 added += 1
         for key, value in SEED_SETTINGS.items():
             inserted = await session.scalar(
