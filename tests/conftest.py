@@ -7,33 +7,25 @@ database of their own and drop it at the end, so parallel runs never collide.
 
 from __future__ import annotations
 
-import asyncio
 import os
-import secrets
 import shutil
 import tempfile
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import httpx
 import pytest
 
 from modeldesk.auth.principal import Principal
-from modeldesk.db.migrate import upgrade_database
 from modeldesk.db.seed import seed_catalog
 from modeldesk.db.session import Database
 from modeldesk.enums import Role
 from modeldesk.testing import Simulator
+from modeldesk.testing.scratch_database import scratch_database
 
 # Tables the tests never empty: migration bookkeeping and single-row state.
 _KEEP_TABLES = {"alembic_version", "catalog_state"}
-
-
-def _with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path="/" + name))
 
 
 @pytest.fixture(scope="session")
@@ -54,28 +46,10 @@ def server_url() -> Iterator[str]:
 
 
 @pytest.fixture(scope="session")
-def database_url(server_url: str) -> Iterator[str]:
-    """A fresh, migrated database for this test session."""
-    name = f"modeldesk_test_{os.getpid()}_{secrets.token_hex(3)}"
-
-    async def create() -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(f'CREATE DATABASE "{name}"')
-        finally:
-            await conn.close()
-        await upgrade_database(_with_database(server_url, name))
-
-    async def drop() -> None:
-        conn = await asyncpg.connect(server_url)
-        try:
-            await conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
-        finally:
-            await conn.close()
-
-    asyncio.run(create())
-    yield _with_database(server_url, name)
-    asyncio.run(drop())
+async def database_url(server_url: str) -> AsyncIterator[str]:
+    """A fresh, migrated database for this test session, dropped at its end."""
+    async with scratch_database(server_url, prefix=f"modeldesk_test_{os.getpid()}") as url:
+        yield url
 
 
 async def _empty_tables(url: str) -> None:

@@ -1,9 +1,9 @@
-"""A migrated database of its own for a benchmark, dropped when it ends.
+"""A migrated database of its own for a test session or a benchmark, dropped when it ends.
 
 On the server of `server_url` (its maintenance database, e.g. `.../postgres`)
 when one is given, else on an embedded server in a temporary directory that
-is removed afterwards. Meant for a benchmark's own process: leaving, it releases
-every embedded server the process holds.
+is removed afterwards (that path is for a benchmark's own process: leaving, it
+releases every embedded server the process holds).
 """
 
 from __future__ import annotations
