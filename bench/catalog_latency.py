@@ -22,16 +22,13 @@ import argparse
 import asyncio
 import json
 import os
-import socket
 import statistics
 import time
-from collections.abc import AsyncIterator, Awaitable, Callable
-from contextlib import asynccontextmanager
+from collections.abc import Awaitable, Callable
 from urllib.parse import urlsplit
 
 import asyncpg  # type: ignore[import-untyped]
 import httpx
-import uvicorn
 from fastapi import FastAPI
 
 from modeldesk import catalog
@@ -42,6 +39,7 @@ from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.seed import seed_catalog
 from modeldesk.db.session import Database
+from modeldesk.testing.live_server import LiveServer
 from modeldesk.testing.scratch_database import scratch_database
 
 TARGET_MODELS = 54
@@ -74,27 +72,6 @@ async def seed_models(db: Database) -> int:
         )
         await catalog.create_model(db, actor, data)
     return len(await catalog.list_models(db))
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
-
-
-@asynccontextmanager
-async def served(app: FastAPI) -> AsyncIterator[str]:
-    port = free_port()
-    config = uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning")
-    server = uvicorn.Server(config)
-    task = asyncio.create_task(server.serve())
-    while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-        await asyncio.sleep(0.01)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 class MinimalHttpClient:
@@ -167,10 +144,11 @@ async def run(requests: int, warmup: int, rounds: int) -> None:
         body = json.dumps({"query": QUERY}).encode()
         try:
             async with (
-                served(cached_app) as cached_url,
-                served(uncached_app) as uncached_url,
+                LiveServer(cached_app) as cached_server,
+                LiveServer(uncached_app) as uncached_server,
                 httpx.AsyncClient(headers=headers) as client,
             ):
+                cached_url, uncached_url = cached_server.url, uncached_server.url
                 lean_cached = await MinimalHttpClient.connect(cached_url)
                 lean_uncached = await MinimalHttpClient.connect(uncached_url)
 
@@ -208,8 +186,6 @@ async def run(requests: int, warmup: int, rounds: int) -> None:
                 lean_uncached.close()
         finally:
             await raw.close()
-            await cached_app.state.graphql.close()
-            await uncached_app.state.graphql.close()
             await db.dispose()
 
     print(f"catalogue: {models} models; {len(samples[RAW])} timed requests per subject")

@@ -21,7 +21,6 @@ import argparse
 import asyncio
 import contextlib
 import os
-import socket
 import statistics
 import subprocess
 import sys
@@ -40,6 +39,7 @@ from modeldesk.config import Settings
 from modeldesk.context import AppContext, open_context
 from modeldesk.db.seed import seed_catalog
 from modeldesk.testing.chromium import launch_chromium
+from modeldesk.testing.live_server import free_port
 from modeldesk.web.session import SESSION_COOKIE
 
 MODELS = 50
@@ -59,13 +59,6 @@ WATCH_50TH_ROW = f"""
   requestAnimationFrame(check);
 }})();
 """
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        port: int = probe.getsockname()[1]
-        return port
 
 
 async def prepare(context: AppContext) -> str:

@@ -7,7 +7,11 @@ refuse non-admins themselves.
 
 from modeldesk.catalog.audit import list_audit_entries
 from modeldesk.catalog.availability import provider_has_key
-from modeldesk.catalog.infra import InfraModelResolution, resolve_infra_model
+from modeldesk.catalog.infra import (
+    InfraModelResolution,
+    choose_infra_model,
+    resolve_infra_model,
+)
 from modeldesk.catalog.inputs import ModelCreate, ModelUpdate, ProviderCreate, ProviderUpdate
 from modeldesk.catalog.models import (
     DeprecateResult,
@@ -52,6 +56,7 @@ __all__ = [
     "ProviderCreate",
     "ProviderUpdate",
     "SetDefaultResult",
+    "choose_infra_model",
     "create_model",
     "create_provider",
     "current_catalog_version",

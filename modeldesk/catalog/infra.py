@@ -1,8 +1,10 @@
 """Which model does the internal work (scenario expansion, summarization, analysis).
 
 The setting names a model; when that model is missing, deprecated, disabled or
-has no key, the cheapest usable model stands in and an error is logged, so
-internal work keeps going and the operator learns why.
+has no key, the cheapest usable model stands in, so internal work keeps going.
+Work that resolves its model logs that fallback as an error so the operator
+learns why; a page that only shows the choice uses `choose_infra_model` and logs
+nothing.
 """
 
 from __future__ import annotations
@@ -55,12 +57,16 @@ def _why_unusable(
     return None, f"{name} is missing, deprecated or its provider is disabled"
 
 
-async def resolve_infra_model(db: Database, purpose: str) -> InfraModelResolution:
-    key = infra_setting_key(purpose)
-    async with db.session() as session:
-        setting = await session.get(SystemSetting, key)
-    configured = setting.value if setting is not None else None
-    candidates = await selectable_models(db)
+def choose_infra_model(
+    purpose: str,
+    configured: dict[str, Any] | None,
+    candidates: list[tuple[LlmModel, LlmProvider]],
+) -> InfraModelResolution:
+    """The decision alone, from what the caller already read: pages show it, work acts on it.
+
+    `candidates` are the selectable models (`selectable_models`). Raises
+    ModelNotFoundError when neither the configured model nor any stand-in is usable.
+    """
     chosen, reason = _why_unusable(configured, candidates)
     if chosen is not None:
         model, provider = chosen
@@ -71,11 +77,22 @@ async def resolve_infra_model(db: Database, purpose: str) -> InfraModelResolutio
             f"No model can do {purpose}: {reason}, and no active model has an API key configured."
         )
     model, provider = min(usable, key=lambda pair: _price_rank(pair[0]))
-    logger.error(
-        "infrastructure model for %s unusable (%s); falling back to %s/%s",
-        purpose,
-        reason,
-        provider.name,
-        model.model_id,
-    )
     return InfraModelResolution(purpose, model, provider, configured, True, reason)
+
+
+async def resolve_infra_model(db: Database, purpose: str) -> InfraModelResolution:
+    """The model internal work uses now; a fallback is logged as an error, as it is acted on."""
+    key = infra_setting_key(purpose)
+    async with db.session() as session:
+        setting = await session.get(SystemSetting, key)
+    configured = setting.value if setting is not None else None
+    resolution = choose_infra_model(purpose, configured, await selectable_models(db))
+    if resolution.is_fallback:
+        logger.error(
+            "infrastructure model for %s unusable (%s); falling back to %s/%s",
+            purpose,
+            resolution.reason,
+            resolution.provider.name,
+            resolution.model.model_id,
+        )
+    return resolution

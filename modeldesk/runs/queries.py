@@ -10,9 +10,9 @@ from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import select
+from sqlalchemy import func, select
 
-from modeldesk.db.run_tables import Probe, Run, RunModel, Transcript
+from modeldesk.db.run_tables import Probe, Run, RunModel, Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
 from modeldesk.errors import NotFoundError
@@ -93,6 +93,35 @@ async def transcripts_by_run_ids(
         for row in rows:
             grouped[row.run_id].append(row)
     return grouped
+
+
+async def first_transcripts(db: Database, run_id: int, limit: int) -> list[Transcript]:
+    """One run's oldest `limit` transcripts: a page shows a few, never all 10,000."""
+    async with db.session() as session:
+        rows = await session.scalars(
+            select(Transcript)
+            .where(Transcript.run_id == run_id)
+            .order_by(Transcript.id)
+            .limit(limit)
+        )
+        return list(rows)
+
+
+async def scenario_counts_by_definition_ids(
+    db: Database, definition_ids: Sequence[int]
+) -> dict[int, int]:
+    """How many current scenarios each definition has, counted in the database."""
+    if not definition_ids:
+        return {}
+    async with db.session() as session:
+        rows = await session.execute(
+            select(Scenario.definition_id, func.count())
+            .where(Scenario.definition_id.in_(definition_ids), Scenario.is_current.is_(True))
+            .group_by(Scenario.definition_id)
+        )
+        counts: dict[int, int] = {definition_id: 0 for definition_id in definition_ids}
+        counts.update({definition_id: count for definition_id, count in rows.all()})
+        return counts
 
 
 async def probes_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Probe]:

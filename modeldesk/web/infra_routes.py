@@ -11,16 +11,18 @@ from fastapi.responses import HTMLResponse
 from modeldesk.catalog import (
     INFRA_PURPOSES,
     InfraModelResolution,
-    get_setting,
+    choose_infra_model,
     infra_setting_key,
-    resolve_infra_model,
+    list_settings,
+    selectable_models,
     update_setting,
 )
 from modeldesk.db.session import Database
-from modeldesk.errors import ModeldeskError, NotFoundError, ValidationError
+from modeldesk.db.tables import LlmModel, LlmProvider
+from modeldesk.errors import ModeldeskError, ValidationError
 from modeldesk.web.dependencies import Csrf, Db, User
 from modeldesk.web.forms import form_values
-from modeldesk.web.models_view import selectable_choices
+from modeldesk.web.models_view import ProviderChoices, group_choices
 from modeldesk.web.rendering import Flash, error_response, form_refused, render
 
 router = APIRouter()
@@ -37,38 +39,62 @@ CARD = "infra/_purpose.html"
 class PurposeView:
     purpose: str
     label: str
-    configured: dict[str, Any] | None
+    # The setting as "provider/model_id" ("" when unset); kept apart from the
+    # resolution because it must still show when no model resolves at all.
+    configured_value: str
     resolution: InfraModelResolution | None
     # Why nothing can do this task at all; None when a model resolved.
     unresolved: str | None
 
-    @property
-    def configured_value(self) -> str:
-        if not self.configured:
-            return ""
-        return f"{self.configured.get('providerName')}/{self.configured.get('modelId')}"
+
+@dataclass(frozen=True)
+class InfraPage:
+    views: dict[str, PurposeView]
+    # The models a purpose may be set to, grouped for the selects.
+    groups: list[ProviderChoices]
 
 
-async def _purpose_view(db: Database, purpose: str) -> PurposeView:
+def _configured_value(configured: dict[str, Any] | None) -> str:
+    if not configured:
+        return ""
+    return f"{configured.get('providerName')}/{configured.get('modelId')}"
+
+
+def _purpose_view(
+    purpose: str,
+    configured: dict[str, Any] | None,
+    candidates: list[tuple[LlmModel, LlmProvider]],
+) -> PurposeView:
+    label, shown = PURPOSE_LABELS[purpose], _configured_value(configured)
     try:
-        configured = (await get_setting(db, infra_setting_key(purpose))).value
-    except NotFoundError:
-        configured = None
-    try:
-        resolution: InfraModelResolution | None = await resolve_infra_model(db, purpose)
-        unresolved = None
+        resolution = choose_infra_model(purpose, configured, candidates)
     except ModeldeskError as exc:
-        resolution, unresolved = None, exc.message
-    return PurposeView(purpose, PURPOSE_LABELS[purpose], configured, resolution, unresolved)
+        return PurposeView(purpose, label, shown, None, exc.message)
+    return PurposeView(purpose, label, shown, resolution, None)
+
+
+async def _infra_page(db: Database) -> InfraPage:
+    """Every purpose from two reads (the settings, the selectable models).
+
+    Decided with `choose_infra_model`, not `resolve_infra_model`: showing a
+    fallback is not using one, so viewing the page logs no error.
+    """
+    settings = {setting.key: setting.value for setting in await list_settings(db)}
+    candidates = await selectable_models(db)
+    views = {
+        purpose: _purpose_view(purpose, settings.get(infra_setting_key(purpose)), candidates)
+        for purpose in INFRA_PURPOSES
+    }
+    return InfraPage(views, group_choices(candidates))
 
 
 @router.get("/settings/infrastructure", include_in_schema=False)
 async def infrastructure_page(request: Request, db: Db, user: User) -> HTMLResponse:
-    views = [await _purpose_view(db, purpose) for purpose in INFRA_PURPOSES]
+    page = await _infra_page(db)
     return render(
         request,
         "infra/page.html",
-        {"section": "infrastructure", "views": views, "groups": await selectable_choices(db)},
+        {"section": "infrastructure", "views": list(page.views.values()), "groups": page.groups},
     )
 
 
@@ -85,10 +111,11 @@ async def save_infra_model(
     except ModeldeskError as exc:
         if not isinstance(exc, ValidationError) or purpose not in INFRA_PURPOSES:
             return error_response(request, exc)
-        view = await _purpose_view(db, purpose)
-        context = {"view": view, "groups": await selectable_choices(db), "error": exc.message}
+        page = await _infra_page(db)
+        context = {"view": page.views[purpose], "groups": page.groups, "error": exc.message}
         return form_refused(request, CARD, context, exc)
-    view = await _purpose_view(db, purpose)
+    page = await _infra_page(db)
+    view = page.views[purpose]
     message = f"{view.label} now uses {chosen}."
     kind = "success"
     if view.resolution is not None and view.resolution.is_fallback:
@@ -104,6 +131,6 @@ async def save_infra_model(
     return render(
         request,
         CARD,
-        {"view": view, "groups": await selectable_choices(db)},
+        {"view": view, "groups": page.groups},
         flash=Flash(message, kind),
     )

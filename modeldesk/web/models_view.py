@@ -62,9 +62,14 @@ class ProviderChoices:
         return provider_has_key(self.provider)
 
 
-async def selectable_choices(db: Database) -> list[ProviderChoices]:
-    """Active models of enabled providers, grouped by provider, in catalogue order."""
+def group_choices(candidates: list[tuple[LlmModel, LlmProvider]]) -> list[ProviderChoices]:
+    """`selectable_models` rows grouped by provider, keeping their catalogue order."""
     grouped: dict[int, ProviderChoices] = {}
-    for model, provider in await selectable_models(db):
+    for model, provider in candidates:
         grouped.setdefault(provider.id, ProviderChoices(provider, [])).models.append(model)
     return list(grouped.values())
+
+
+async def selectable_choices(db: Database) -> list[ProviderChoices]:
+    """Active models of enabled providers, grouped by provider, in catalogue order."""
+    return group_choices(await selectable_models(db))

@@ -21,7 +21,7 @@ from modeldesk.runs import (
     default_models,
     estimate_run_cost,
     list_definitions,
-    scenarios_by_definition_ids,
+    scenario_counts_by_definition_ids,
 )
 from modeldesk.web.dependencies import Csrf, Db, User, app_context
 from modeldesk.web.models_view import selectable_choices
@@ -55,13 +55,13 @@ async def _builder_context(
     db: Database, form: RunForm | None = None, **extra: Any
 ) -> dict[str, Any]:
     definitions = await list_definitions(db)
-    counts = await scenarios_by_definition_ids(db, [d.id for d in definitions])
+    counts = await scenario_counts_by_definition_ids(db, [d.id for d in definitions])
     if form is None:
         first = str(definitions[0].id) if definitions else ""
         form = RunForm(first, await _preselected(db), "100")
     return {
         "definitions": definitions,
-        "scenario_counts": {d.id: len(counts.get(d.id, [])) for d in definitions},
+        "scenario_counts": counts,
         "choices": await selectable_choices(db),
         "form": form,
         "errors": {},

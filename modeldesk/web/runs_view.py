@@ -18,11 +18,11 @@ from modeldesk.runs import (
     RunProgress,
     cost_breakdowns_by_run_ids,
     definitions_by_ids,
+    first_transcripts,
     get_run,
     run_models_by_run_ids,
     run_progress,
     scenarios_by_ids,
-    transcripts_by_run_ids,
 )
 
 # A run's page lists at most this many transcripts; the cost figures cover them all.
@@ -85,7 +85,7 @@ async def run_rows(db: Database, runs: Sequence[Run]) -> list[RunRow]:
 async def run_detail(db: Database, run_id: int) -> RunDetail:
     run = await get_run(db, run_id)
     (row,) = await run_rows(db, [run])
-    transcripts = (await transcripts_by_run_ids(db, [run_id])).get(run_id, [])
-    shown = transcripts[:TRANSCRIPTS_SHOWN]
+    shown = await first_transcripts(db, run_id, TRANSCRIPTS_SHOWN)
     scenarios = await scenarios_by_ids(db, sorted({t.scenario_id for t in shown}))
-    return RunDetail(row, shown, len(transcripts), scenarios)
+    # The breakdown already counted every transcript; no need to load them to count.
+    return RunDetail(row, shown, row.breakdown.total.probe_count, scenarios)

@@ -2,39 +2,23 @@
 
 from __future__ import annotations
 
-import asyncio
-import socket
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
 from api_app import make_app
 from playwright.async_api import async_playwright
 
 from modeldesk.db.session import Database
 from modeldesk.testing.chromium import CHROMIUM, launch_chromium
-
-
-def free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
+from modeldesk.testing.live_server import LiveServer
 
 
 @pytest.fixture
 async def base_url(seeded_db: Database) -> AsyncIterator[str]:
-    port = free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(make_app(seeded_db), host="127.0.0.1", port=port, log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    async with asyncio.timeout(10):
-        while not server.started:  # noqa: ASYNC110 - uvicorn exposes a flag, not an event
-            await asyncio.sleep(0.02)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    await task  # the lifespan closes the endpoint's pool and listener
+    # Leaving the block runs the lifespan, which closes the endpoint's pool and listener.
+    async with LiveServer(make_app(seeded_db)) as server:
+        yield server.url
 
 
 async def test_reads_and_a_mutation_over_a_real_socket(base_url: str, admin_token: str) -> None:

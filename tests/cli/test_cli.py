@@ -5,7 +5,6 @@ from __future__ import annotations
 import os
 import re
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -19,6 +18,7 @@ from modeldesk.auth import authenticate_token
 from modeldesk.db.seed import count_catalog
 from modeldesk.db.session import Database
 from modeldesk.enums import Role
+from modeldesk.testing.live_server import free_port
 
 SIGN_IN = re.compile(r"http://127\.0\.0\.1:(\d+)/login\?token=(\S+)")
 
@@ -34,12 +34,6 @@ def _modeldesk(
         timeout=timeout,
         check=False,
     )
-
-
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return int(sock.getsockname()[1])
 
 
 @pytest.fixture
@@ -90,7 +84,7 @@ def serve_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]
     """`modeldesk serve` as `make run` starts it: no database URL, so the embedded server."""
     env = {k: v for k, v in os.environ.items() if k != "MODELDESK_DATABASE_URL"}
     env["MODELDESK_DATA_DIR"] = str(tmp_path / "data")
-    port = _free_port()
+    port = free_port()
     process = subprocess.Popen(
         [sys.executable, "-m", "modeldesk.cli", "serve", "--port", str(port), "--no-worker"],
         env=env,

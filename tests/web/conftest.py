@@ -9,7 +9,6 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, async_playwright
-from web_live_server import LiveServer
 from web_ui_client import UiClient, asgi_client, signed_in
 
 from modeldesk.app import create_app
@@ -17,6 +16,7 @@ from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 from modeldesk.testing.chromium import CHROMIUM, launch_chromium
+from modeldesk.testing.live_server import LiveServer
 
 
 @pytest.fixture

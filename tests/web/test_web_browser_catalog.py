@@ -9,10 +9,10 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 from web_browser import SignedInPage, sign_in
 from web_catalog_reads import model_row, price_versions, provider_row
-from web_live_server import LiveServer
 
 from modeldesk.catalog import get_setting
 from modeldesk.db.session import Database
+from modeldesk.testing.live_server import LiveServer
 
 WRITE_LABELS = ("Add model", "Edit", "Deprecate", "Reactivate", "Set as default", "Save")
 

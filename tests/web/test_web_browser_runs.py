@@ -10,7 +10,6 @@ from pathlib import Path
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
 from web_browser import SignedInPage, sign_in
-from web_live_server import LiveServer
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelCreate, ProviderCreate, create_model, create_provider
@@ -29,6 +28,7 @@ from modeldesk.runs import (
     transcripts_by_run_ids,
 )
 from modeldesk.testing import Simulator
+from modeldesk.testing.live_server import LiveServer
 from modeldesk.web.rendering import format_usd
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"

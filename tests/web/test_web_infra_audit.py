@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import logging
+
 import pytest
 from web_ui_client import UiClient
 
@@ -22,6 +24,17 @@ async def test_the_configured_model_is_shown_in_effect(
     assert "Standing in because no model is configured." in html
     assert '<optgroup label="Anthropic">' in html
     assert "Claude Haiku 4.5 (anthropic/claude-haiku-4-5) — no API key" in html
+
+
+async def test_viewing_a_fallback_logs_no_error(
+    admin_ui: UiClient, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    with caplog.at_level(logging.INFO):
+        html = (await admin_ui.get("/settings/infrastructure")).text
+    assert "Standing in because no model is configured." in html
+    # Only internal work that actually falls back is an error worth a log line.
+    assert [r.getMessage() for r in caplog.records if r.levelno >= logging.ERROR] == []
 
 
 async def test_nothing_usable_is_explained(admin_ui: UiClient) -> None:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import pytest
+from sqlalchemy import select
 from web_ui_client import UiClient
 
 from modeldesk.auth.principal import Principal
@@ -13,8 +14,10 @@ from modeldesk.catalog import (
     create_provider,
     deprecate_model,
 )
+from modeldesk.db.run_tables import Probe, Transcript
 from modeldesk.db.session import Database
 from modeldesk.runs import create_definition, create_run, get_run, list_runs
+from modeldesk.web import runs_view
 
 ADMIN = Principal.system("alice")
 
@@ -168,7 +171,7 @@ async def test_details_of_an_unknown_run_are_a_404(admin_ui: UiClient) -> None:
     assert (await admin_ui.fragment("/runs/41/live")).status_code == 404
 
 
-async def test_a_finished_run_cannot_be_cancelled_again_by_a_viewer(
+async def test_a_viewer_cannot_cancel_a_pending_run(
     viewer_ui: UiClient, seeded_db: Database
 ) -> None:
     definition_id = await _definition(seeded_db)
@@ -178,3 +181,28 @@ async def test_a_finished_run_cannot_be_cancelled_again_by_a_viewer(
     response = await viewer_ui.act(f"/runs/{run.id}/cancel")
     assert response.status_code == 403
     assert (await get_run(seeded_db, run.id)).status == "PENDING"
+
+
+async def test_a_run_with_more_transcripts_than_shown_says_how_many_there_are(
+    admin_ui: UiClient, seeded_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    # One shown instead of 200, so two transcripts are enough to overflow the page.
+    monkeypatch.setattr(runs_view, "TRANSCRIPTS_SHOWN", 1)
+    run = await create_run(seeded_db, ADMIN, await _definition(seeded_db), ["1"])
+    async with seeded_db.transaction() as session:
+        probes = await session.scalars(select(Probe).where(Probe.run_id == run.id))
+        session.add_all(
+            Transcript(
+                run_id=run.id,
+                scenario_id=probe.scenario_id,
+                model_id=probe.model_id,
+                probe_id=probe.id,
+                status="SUCCEEDED",
+                response=f"Answer {probe.id}",
+            )
+            for probe in probes
+        )
+    for path in (f"/runs/{run.id}", f"/runs/{run.id}/live"):
+        page = (await admin_ui.get(path)).text
+        assert "Showing the first 1 of 2 transcripts" in page
+        assert page.count("Answer ") == 1

@@ -11,11 +11,11 @@ import pytest
 from playwright.async_api import BrowserContext, expect
 from web_browser import sign_in
 from web_catalog_reads import model_row
-from web_live_server import LiveServer
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import deprecate_model, set_default_model
 from modeldesk.db.session import Database
+from modeldesk.testing.live_server import LiveServer
 
 SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 

@@ -6,10 +6,10 @@ import re
 from dataclasses import dataclass, field
 
 from playwright.async_api import BrowserContext, ConsoleMessage, Page
-from web_live_server import LiveServer
 
 from modeldesk.auth import create_token
 from modeldesk.db.session import Database
+from modeldesk.testing.live_server import LiveServer
 
 # Chromium logs every 4xx answer; a refusal the page shows (403, 409, 422) is not an error.
 _REFUSAL = re.compile(r"Failed to load resource: .* status of (403|409|422)\b")
