@@ -8,7 +8,11 @@ into a `ProviderTarget` (`make_target`), calls `complete`, and on failure asks
     target = make_target(provider_name="openai", api_style="OPENAI",
                          model_id="gpt-5-mini", api_key_env="OPENAI_API_KEY")
     completion = await complete(client, target, CompletionRequest.from_prompt("Hi"))
-    snapshot = snapshot_cost(completion.usage, PriceQuote(Decimal("0.25"), Decimal("2")))
+    snapshot = snapshot_cost(
+        completion.usage,
+        PriceQuote(Decimal("0.25"), Decimal("2")),
+        fallback=fallback_quote(provider_input=None, provider_output=None, settings=settings),
+    )
 """
 
 from modeldesk.llm.adapters import complete, make_target, resolve_base_url
@@ -25,8 +29,9 @@ from modeldesk.llm.classify import mentions_rate_limit, parse_retry_after
 from modeldesk.llm.cost import (
     CostSnapshot,
     PriceQuote,
+    charged_prices,
     compute_cost,
-    default_fallback,
+    fallback_quote,
     snapshot_cost,
 )
 from modeldesk.llm.errors import ProviderCallError
@@ -54,10 +59,11 @@ __all__ = [
     "Retry",
     "RetryState",
     "Usage",
+    "charged_prices",
     "complete",
     "compute_cost",
     "decide",
-    "default_fallback",
+    "fallback_quote",
     "make_target",
     "mentions_rate_limit",
     "parse_retry_after",

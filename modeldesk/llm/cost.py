@@ -126,29 +126,42 @@ def _dec_str(value: Decimal) -> str:
     return format(value, "f")
 
 
-def default_fallback(settings: Settings) -> PriceQuote:
-    """The prices charged when neither the model nor its provider has any."""
-    return PriceQuote(settings.fallback_input_price, settings.fallback_output_price)
+def fallback_quote(
+    provider_input: Decimal | None, provider_output: Decimal | None, settings: Settings
+) -> PriceQuote:
+    """What a side without a model price is charged: the provider's default, else the setting."""
+    return PriceQuote(
+        settings.fallback_input_price if provider_input is None else provider_input,
+        settings.fallback_output_price if provider_output is None else provider_output,
+    )
+
+
+def charged_prices(prices: PriceQuote, fallback: PriceQuote) -> tuple[Decimal, Decimal, bool]:
+    """The input and output prices charged, and whether either came from `fallback` (unpriced)."""
+    unpriced = prices.input_per_million is None or prices.output_per_million is None
+    return (
+        _first_price(prices.input_per_million, fallback.input_per_million),
+        _first_price(prices.output_per_million, fallback.output_per_million),
+        unpriced,
+    )
 
 
 def snapshot_cost(
     usage: Usage,
     prices: PriceQuote | None,
     *,
-    fallback: PriceQuote | None = None,
+    fallback: PriceQuote,
     context: str = "",
 ) -> CostSnapshot:
     """Price a call's usage and record how.
 
-    A missing input or output price is taken from `fallback` (the provider's
-    defaults, else the settings' fallback prices) and the snapshot is flagged
-    `unpriced`, with a warning: an unknown price must never look like $0.
+    A missing input or output price is taken from `fallback` (see
+    `fallback_quote`) and the snapshot is flagged `unpriced`, with a warning:
+    an unknown price must never look like $0.
     """
     prices = prices or PriceQuote(None, None)
-    unpriced = prices.input_per_million is None or prices.output_per_million is None
-    fb = prices
+    input_price, output_price, unpriced = charged_prices(prices, fallback)
     if unpriced:
-        fb = fallback or default_fallback(Settings())
         logger.warning(
             "%s: no price recorded (version %s, input %s, output %s); "
             "charging fallback prices %s/%s per million and flagging the cost unpriced",
@@ -156,11 +169,9 @@ def snapshot_cost(
             prices.price_version_id,
             prices.input_per_million,
             prices.output_per_million,
-            fb.input_per_million,
-            fb.output_per_million,
+            fallback.input_per_million,
+            fallback.output_per_million,
         )
-    input_price = _first_price(prices.input_per_million, fb.input_per_million)
-    output_price = _first_price(prices.output_per_million, fb.output_per_million)
     cost = compute_cost(
         input_tokens=usage.input_tokens,
         output_tokens=usage.output_tokens,

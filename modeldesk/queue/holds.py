@@ -22,21 +22,10 @@ ON CONFLICT (provider_id) DO UPDATE SET
 RETURNING held_until
 """
 
-_HELD_UNTIL = """
-SELECT held_until FROM provider_holds
-WHERE provider_id = $1 AND held_until > clock_timestamp()
-"""
-
 
 async def hold_provider(
     pool: asyncpg.Pool, provider_id: int, seconds: float, reason: str
 ) -> datetime:
     """Start no call of the provider for `seconds` from now; returns the hold's end."""
     held_until: datetime = await pool.fetchval(_HOLD, provider_id, float(seconds), reason)
-    return held_until
-
-
-async def provider_held_until(pool: asyncpg.Pool, provider_id: int) -> datetime | None:
-    """The end of the provider's current hold, or None when it is not held."""
-    held_until: datetime | None = await pool.fetchval(_HELD_UNTIL, provider_id)
     return held_until

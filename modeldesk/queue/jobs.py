@@ -30,10 +30,10 @@ from modeldesk.config import Settings
 from modeldesk.db.job_queue import decode_payload
 from modeldesk.db.session import Database
 from modeldesk.queue.admission import admit_call
-from modeldesk.queue.gate_pool import is_database_unavailable, unavailable_on_connection_loss
 from modeldesk.queue.holds import hold_provider
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.queue.manager import FinishedJobs
+from modeldesk.runs.db_guard import is_database_unavailable
 from modeldesk.runs.expansion import (
     ExpansionCall,
     execute_expansion,
@@ -178,8 +178,7 @@ class ProviderCallHandler(ABC):
 
     async def _admit(self, provider_id: int, provider_name: str, label: str) -> None:
         """Return when a call of the provider may start now; else raise the re-queue."""
-        async with unavailable_on_connection_loss():
-            admission = await admit_call(self._services.gate_pool, provider_id)
+        admission = await admit_call(self._services.gate_pool, provider_id)
         if not admission.admitted:
             wait = admission.wait_seconds
             if wait is None:
@@ -189,13 +188,12 @@ class ProviderCallHandler(ABC):
 
     async def _retry_later(self, outcome: StepOutcome, label: str) -> RetryRequested:
         if outcome.hold_provider and outcome.provider_id is not None:
-            async with unavailable_on_connection_loss():
-                until = await hold_provider(
-                    self._services.gate_pool,
-                    outcome.provider_id,
-                    outcome.delay_seconds,
-                    reason=f"rate limited ({label})",
-                )
+            until = await hold_provider(
+                self._services.gate_pool,
+                outcome.provider_id,
+                outcome.delay_seconds,
+                reason=f"rate limited ({label})",
+            )
             logger.info("%s: provider held until %s after a rate limit", label, until)
         return _retry(outcome.delay_seconds, "rate limited" if outcome.hold_provider else "retry")
 

@@ -55,10 +55,6 @@ class ProviderQueueManager(QueueManager):
         )
         register(handler)
 
-    def concurrency_limit(self, name: str) -> int:
-        limit: int = self.entrypoint_registry[QueueEntrypoint(name)].parameters.concurrency_limit
-        return limit
-
     def set_concurrency_limit(self, name: str, limit: int) -> None:
         if limit < 0:
             raise ValueError("a concurrency limit is >= 0")

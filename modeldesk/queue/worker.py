@@ -28,16 +28,17 @@ from pgqueuer.adapters.persistence.queries import Queries
 from modeldesk.context import AppContext
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
 from modeldesk.db.session import Database
-from modeldesk.queue.gate_pool import is_database_unavailable, open_gate_pool
+from modeldesk.queue.gate_pool import open_gate_pool
 from modeldesk.queue.jobs import ExpansionJobHandler, InFlightSteps, JobServices, ProbeJobHandler
 from modeldesk.queue.limits import ProviderEntrypoints, ProviderLimits
 from modeldesk.queue.manager import ProviderQueueManager
 from modeldesk.queue.signals import shutdown_on_signals
+from modeldesk.runs.db_guard import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
 # Jobs one dequeue may take, and how many finished jobs pgqueuer buffers before
-# logging them (probe jobs free their slots at once anyway: `finish_job_now`).
+# logging them (probe jobs free their slots at once anyway: `FinishedJobs`).
 BATCH_SIZE = 10
 # pgqueuer (its listener, dequeues, logs, heartbeats) and the gates share it.
 GATE_POOL_SIZE = 4

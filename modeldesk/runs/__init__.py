@@ -11,7 +11,8 @@ Definitions and scenarios:
 Runs:
     create_run, cancel_run, estimate_run_cost, cost_breakdown,
     cost_breakdowns_by_run_ids, list_runs, get_run, runs_by_ids,
-    run_models_by_run_ids, transcripts_by_run_ids, probes_by_ids, run_progress,
+    run_models_by_run_ids, transcripts_by_run_ids, first_transcripts,
+    scenario_counts_by_definition_ids, probes_by_ids, run_progress,
     select_models
 The steps the queue runs, each returning a `StepOutcome`:
     execute_probe (a `probe.<provider>` job); prepare_expansion, then
@@ -54,12 +55,14 @@ from modeldesk.runs.model_selection import TargetModel, default_models, select_m
 from modeldesk.runs.probe_step import execute_probe
 from modeldesk.runs.queries import (
     RunProgress,
+    first_transcripts,
     get_run,
     list_runs,
     probes_by_ids,
     run_models_by_run_ids,
     run_progress,
     runs_by_ids,
+    scenario_counts_by_definition_ids,
     transcripts_by_run_ids,
 )
 from modeldesk.runs.step_outcome import StepOutcome
@@ -91,6 +94,7 @@ __all__ = [
     "execute_expansion",
     "execute_probe",
     "expand_combinatorially",
+    "first_transcripts",
     "get_definition",
     "get_run",
     "handle_expansion_internal_error",
@@ -102,6 +106,7 @@ __all__ = [
     "run_models_by_run_ids",
     "run_progress",
     "runs_by_ids",
+    "scenario_counts_by_definition_ids",
     "scenarios_by_definition_ids",
     "scenarios_by_ids",
     "select_models",

@@ -1,8 +1,10 @@
-"""Turning "the database cannot be reached" into a retryable `DatabaseUnavailableError`.
+"""Telling "the database cannot serve us now" (retry later) from a bug.
 
 A worker must never guess or fake a result when PostgreSQL is down: the job
 fails as retryable and the queue runs it again later. Integrity and
 programming errors are not connection problems and pass through unchanged.
+This is the one place that decides which is which, for the probe step and the
+queue alike.
 """
 
 from __future__ import annotations
@@ -11,25 +13,41 @@ import logging
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from sqlalchemy.exc import DBAPIError, InterfaceError, OperationalError
-
 from modeldesk.errors import DatabaseUnavailableError
 
 logger = logging.getLogger(__name__)
 
+# SQLSTATE classes for "PostgreSQL cannot serve us now": connection exceptions,
+# insufficient resources (too many clients, out of memory), operator intervention
+# (shutdown, restart). Anything else from the database is a bug to look at.
+_UNAVAILABLE_SQLSTATES = ("08", "53", "57P")
 
-def _is_connection_failure(exc: BaseException) -> bool:
-    if isinstance(exc, OSError | OperationalError | InterfaceError):
-        return True  # asyncpg raises OSError itself when the server cannot be reached
-    return isinstance(exc, DBAPIError) and exc.connection_invalidated
+
+def is_database_unavailable(exc: BaseException) -> bool:
+    """Whether `exc`, or what it wraps (SQLAlchemy wraps asyncpg), means "try again later"."""
+    seen: set[int] = set()
+    pending: list[BaseException | None] = [exc]
+    while pending:
+        current = pending.pop()
+        if current is None or id(current) in seen:
+            continue
+        seen.add(id(current))
+        if isinstance(current, DatabaseUnavailableError | OSError):
+            return True  # asyncpg raises OSError itself when the server is unreachable
+        sqlstate = getattr(current, "sqlstate", None)
+        if isinstance(sqlstate, str) and sqlstate.startswith(_UNAVAILABLE_SQLSTATES):
+            return True
+        pending += [current.__cause__, getattr(current, "orig", None)]
+    return False
 
 
 @asynccontextmanager
 async def database_guard() -> AsyncIterator[None]:
+    """Turn "PostgreSQL cannot serve us now" into the retryable `DatabaseUnavailableError`."""
     try:
         yield
-    except (OSError, DBAPIError) as exc:
-        if not _is_connection_failure(exc):
+    except Exception as exc:
+        if isinstance(exc, DatabaseUnavailableError) or not is_database_unavailable(exc):
             raise
         logger.warning("database unreachable: %s: %s", type(exc).__name__, exc)
         raise DatabaseUnavailableError(

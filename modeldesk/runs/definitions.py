@@ -18,7 +18,7 @@ from modeldesk.db.run_tables import Definition, Scenario
 from modeldesk.db.session import Database
 from modeldesk.errors import NotFoundError
 from modeldesk.runs.inputs import DefinitionCreate
-from modeldesk.runs.scenario_store import ScenarioSource, lock_definition, store_scenarios
+from modeldesk.runs.scenario_store import ScenarioSource, lock_definition, replace_scenarios
 from modeldesk.runs.templates import Dimension, expand_combinations
 
 logger = logging.getLogger(__name__)
@@ -69,7 +69,7 @@ async def create_definition(
         )
         session.add(definition)
         await session.flush()
-        await store_scenarios(session, definition.id, texts, source, replace=True)
+        await replace_scenarios(session, definition.id, texts, source)
     logger.info(
         "definition %s %r created by %s with %d %s scenarios",
         definition.id,
@@ -90,7 +90,7 @@ async def expand_combinatorially(db: Database, actor: Principal, definition_id: 
     async with db.transaction() as session:
         definition = await lock_definition(session, definition_id)
         texts = expand_combinations(definition.template, definition_dimensions(definition))
-        await store_scenarios(session, definition_id, texts, "combinatorial", replace=True)
+        await replace_scenarios(session, definition_id, texts, "combinatorial")
     logger.info(
         "definition %s: %d combinatorial scenarios stored by %s",
         definition_id,

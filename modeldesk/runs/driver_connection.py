@@ -16,27 +16,12 @@ from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 import asyncpg  # type: ignore[import-untyped]
-from asyncpg.exceptions import (  # type: ignore[import-untyped]
-    ConnectionDoesNotExistError,
-    InsufficientResourcesError,
-    OperatorInterventionError,
-    PostgresConnectionError,
-)
 
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError
-from modeldesk.runs.db_guard import database_guard
+from modeldesk.runs.db_guard import database_guard, is_database_unavailable
 
 logger = logging.getLogger(__name__)
-
-# What asyncpg raises mid-statement when the server goes away or cannot serve us.
-_CONNECTION_LOST = (
-    OSError,
-    ConnectionDoesNotExistError,
-    PostgresConnectionError,
-    OperatorInterventionError,
-    InsufficientResourcesError,
-)
 
 
 @asynccontextmanager
@@ -50,7 +35,7 @@ async def driver_connection(db: Database) -> AsyncIterator[asyncpg.Connection]:
         except Exception as exc:
             # A server that went away while the connection idled can surface as
             # a protocol error on its next statement; a closed connection tells.
-            if not (isinstance(exc, _CONNECTION_LOST) or driver.is_closed()):
+            if not (is_database_unavailable(exc) or driver.is_closed()):
                 raise
             await connection.invalidate(exc)
             logger.warning("database connection lost: %s: %s", type(exc).__name__, exc)

@@ -22,7 +22,7 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.errors import ValidationError
-from modeldesk.llm import compute_cost
+from modeldesk.llm import PriceQuote, charged_prices, compute_cost, fallback_quote
 from modeldesk.runs.definitions import get_definition, scenarios_by_definition_ids
 from modeldesk.runs.inputs import clean_sample_percentage
 from modeldesk.runs.model_selection import TargetModel, select_models
@@ -94,23 +94,13 @@ async def _history(db: Database, model_ids: Sequence[int]) -> dict[int, _History
         }
 
 
-def _first_set(*prices: Decimal | None) -> Decimal:
-    return next(price for price in prices if price is not None)
-
-
 def _prices(target: TargetModel, settings: Settings) -> tuple[Decimal, Decimal, bool]:
     """Current input and output prices, with the same fallbacks a call would be charged."""
     model, provider = target.model, target.provider
-    unpriced = model.cost_input_per_million is None or model.cost_output_per_million is None
-    input_price = _first_set(
-        model.cost_input_per_million, provider.default_input_price, settings.fallback_input_price
+    return charged_prices(
+        PriceQuote(model.cost_input_per_million, model.cost_output_per_million),
+        fallback_quote(provider.default_input_price, provider.default_output_price, settings),
     )
-    output_price = _first_set(
-        model.cost_output_per_million,
-        provider.default_output_price,
-        settings.fallback_output_price,
-    )
-    return input_price, output_price, unpriced
 
 
 def _fallback_input_tokens(preamble: str | None, scenarios: Sequence[Scenario]) -> int:
@@ -124,13 +114,12 @@ async def estimate_run_cost(
     models: Sequence[str] | None = None,
     sample_percentage: Any = None,
     *,
-    settings: Settings | None = None,
+    settings: Settings,
 ) -> RunEstimate:
     """What `create_run` with the same arguments would cost, per model and in total.
 
     Refuses the same models `create_run` refuses, with the same error.
     """
-    settings = settings or Settings()
     percentage = clean_sample_percentage(sample_percentage)
     definition = await get_definition(db, definition_id)
     targets = await select_models(db, models)

@@ -31,18 +31,15 @@ from modeldesk.config import Settings
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT, enqueue_jobs
 from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
-from modeldesk.errors import DatabaseUnavailableError, ErrorCode, ModeldeskError
+from modeldesk.errors import ErrorCode, ModeldeskError
 from modeldesk.llm import (
-    BackoffPolicy,
     CompletionRequest,
     GiveUp,
     ProviderTarget,
     RetryState,
     complete,
-    decide,
     make_target,
 )
-from modeldesk.runs.db_guard import database_guard
 from modeldesk.runs.definitions import definition_dimensions, get_definition
 from modeldesk.runs.expansion_prompt import expansion_request, parse_scenarios
 from modeldesk.runs.expansion_records import (
@@ -55,7 +52,11 @@ from modeldesk.runs.expansion_records import (
     record_expansion_success,
 )
 from modeldesk.runs.scenario_store import lock_definition
-from modeldesk.runs.step_outcome import StepOutcome, retry_after_internal_error
+from modeldesk.runs.step_outcome import (
+    StepOutcome,
+    outcome_after_failure,
+    outcome_after_internal_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -98,8 +99,7 @@ async def request_scenario_expansion(
 
 
 async def _fail(db: Database, definition_id: int, error: str) -> None:
-    async with database_guard():
-        recorded = await record_expansion_failure(db, definition_id, error)
+    recorded = await record_expansion_failure(db, definition_id, error)
     if recorded:
         logger.warning("definition %s: scenario expansion failed: %s", definition_id, error)
 
@@ -109,11 +109,10 @@ async def prepare_expansion(db: Database, definition_id: int) -> ExpansionCall |
 
     None when the definition no longer waits for an expansion (a finished job
     delivered again) or when no model is usable (then recorded as FAILED).
-    Raises `DatabaseUnavailableError` (the queue retries) and `NotFoundError`
-    for an unknown definition.
+    Raises `NotFoundError` for an unknown definition; database errors pass
+    through, for the queue to retry those that mean "unavailable".
     """
-    async with database_guard():
-        definition = await get_definition(db, definition_id)
+    definition = await get_definition(db, definition_id)
     if definition.expansion_status != PENDING_STATUS:
         logger.info(
             "definition %s: no expansion pending (%s); nothing to do",
@@ -122,8 +121,7 @@ async def prepare_expansion(db: Database, definition_id: int) -> ExpansionCall |
         )
         return None
     try:
-        async with database_guard():
-            infra = await resolve_infra_model(db, EXPANSION_PURPOSE)
+        infra = await resolve_infra_model(db, EXPANSION_PURPOSE)
         target = make_target(
             provider_name=infra.provider.name,
             api_style=infra.provider.api_style,
@@ -131,8 +129,6 @@ async def prepare_expansion(db: Database, definition_id: int) -> ExpansionCall |
             base_url=infra.provider.base_url,
             api_key_env=infra.provider.api_key_env,
         )
-    except DatabaseUnavailableError:
-        raise
     except ModeldeskError as error:
         await _fail(db, definition_id, f"{error.code}: {error.message}")
         return None
@@ -156,26 +152,20 @@ async def prepare_expansion(db: Database, definition_id: int) -> ExpansionCall |
 async def _after_failure(
     db: Database, settings: Settings, call: ExpansionCall, error: ModeldeskError
 ) -> StepOutcome:
-    step = decide(error, call.retry_state, BackoffPolicy.from_settings(settings))
-    if isinstance(step, GiveUp):
-        await _fail(db, call.definition_id, f"{step.code}: {step.message}")
-        return StepOutcome("done", call.provider_id)
-    async with database_guard():
-        pending = await record_expansion_retry(db, call.definition_id, step.state)
-    if not pending:
-        logger.info("%s: finished meanwhile; not retrying", call.label)
-        return StepOutcome("done", call.provider_id)
-    logger.info(
-        "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
+    async def record_final(step: GiveUp) -> None:
+        await record_expansion_failure(db, call.definition_id, f"{step.code}: {step.message}")
+
+    async def record_next_try(state: RetryState) -> bool:
+        return await record_expansion_retry(db, call.definition_id, state)
+
+    return await outcome_after_failure(
         call.label,
-        error.code,
-        step.delay,
-        step.state.rate_limit_retries,
-        step.state.transient_retries,
-    )
-    is_rate_limit = error.code is ErrorCode.RATE_LIMITED
-    return StepOutcome(
-        "retry", call.provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit
+        call.provider_id,
+        error,
+        call.retry_state,
+        settings,
+        record_failure=record_final,
+        record_retry=record_next_try,
     )
 
 
@@ -184,15 +174,14 @@ async def execute_expansion(
 ) -> StepOutcome:
     """Ask the model once; store its scenarios, or record the failure or the retry.
 
-    Raises `DatabaseUnavailableError` when PostgreSQL cannot be reached.
+    Database errors pass through, for the queue to retry those that mean "unavailable".
     """
     try:
         completion = await complete(client, call.target, call.request)
         texts = parse_scenarios(completion.text)
     except ModeldeskError as error:
         return await _after_failure(db, settings, call, error)
-    async with database_guard():
-        stored = await record_expansion_success(db, call.definition_id, texts)
+    stored = await record_expansion_success(db, call.definition_id, texts)
     if stored:
         logger.info("%s: %d scenarios generated", call.label, len(texts))
     else:
@@ -205,18 +194,20 @@ async def handle_expansion_internal_error(
 ) -> StepOutcome:
     """Count a bug that escaped the steps; retry, or record the expansion FAILED at the bound.
 
-    Raises `DatabaseUnavailableError` when the count cannot be written.
+    Database errors pass through (see `execute_expansion`).
     """
-    message = f"internal error in the expansion step: {type(error).__name__}: {error}"
-    async with database_guard():
-        count = await count_expansion_internal_error(db, definition_id)
-    label = f"expansion of definition {definition_id}"
-    if count is None:
-        logger.error("%s: %s (no expansion pending)", label, message, exc_info=error)
-        return StepOutcome("done", None)
-    retry = retry_after_internal_error(label, message, count, error, None)
-    if retry is not None:
-        return retry
-    await _fail(db, definition_id, f"{ErrorCode.PROVIDER_ERROR}: {message}")
-    logger.error("%s: %s; failed after %d attempts", label, message, count, exc_info=error)
-    return StepOutcome("done", None)
+
+    async def count_error(message: str) -> int | None:
+        return await count_expansion_internal_error(db, definition_id)
+
+    async def record_final(message: str) -> None:
+        await _fail(db, definition_id, f"{ErrorCode.PROVIDER_ERROR}: {message}")
+
+    return await outcome_after_internal_error(
+        f"expansion of definition {definition_id}",
+        None,
+        error,
+        step="expansion",
+        count_error=count_error,
+        record_failure=record_final,
+    )

@@ -16,7 +16,7 @@ from sqlalchemy import Update, update
 from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
 from modeldesk.llm import RetryState
-from modeldesk.runs.scenario_store import lock_definition, store_scenarios
+from modeldesk.runs.scenario_store import lock_definition, replace_scenarios
 
 PENDING_STATUS = "QUEUED"
 
@@ -49,7 +49,7 @@ async def record_expansion_success(db: Database, definition_id: int, texts: Sequ
         definition = await lock_definition(session, definition_id)
         if definition.expansion_status != PENDING_STATUS:
             return False
-        await store_scenarios(session, definition_id, texts, "llm", replace=True)
+        await replace_scenarios(session, definition_id, texts, "llm")
         definition.expansion_status = "SUCCEEDED"
         definition.expansion_error = None
     return True

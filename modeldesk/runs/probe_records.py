@@ -33,7 +33,7 @@ from typing import Any
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.errors import NotFoundError
-from modeldesk.llm import CostSnapshot, PriceQuote, RetryState
+from modeldesk.llm import CostSnapshot, PriceQuote, RetryState, fallback_quote
 from modeldesk.runs.driver_connection import driver_connection
 
 logger = logging.getLogger(__name__)
@@ -72,7 +72,7 @@ WITH target AS (
     FROM target t
     WHERE r.id = t.run_id AND r.status = 'PENDING' AND t.state NOT IN ({_FINISHED})
 )
-SELECT t.state, t.run_status, t.run_id, t.scenario_id, t.model_id,
+SELECT t.state, t.run_status, t.run_id,
        t.rate_limit_retries, t.transient_retries,
        (SELECT c.state FROM claimed c) AS claimed_state,
        pr.id AS provider_id, pr.name AS provider_name, pr.api_style, pr.base_url,
@@ -172,8 +172,6 @@ class ClaimedProbe:
 
     probe_id: int
     run_id: int
-    scenario_id: int
-    model_pk: int
     provider_id: int
     provider_name: str
     api_style: str
@@ -215,16 +213,6 @@ def _prices(row: Any) -> PriceQuote:
     )
 
 
-def _fallback(row: Any, settings: Settings) -> PriceQuote:
-    """The provider's default prices, else the configured fallback (used only when unpriced)."""
-    default_input: Decimal | None = row["default_input_price"]
-    default_output: Decimal | None = row["default_output_price"]
-    return PriceQuote(
-        settings.fallback_input_price if default_input is None else default_input,
-        settings.fallback_output_price if default_output is None else default_output,
-    )
-
-
 async def claim_probe(db: Database, settings: Settings, probe_id: int) -> ClaimedProbe | Skipped:
     """Mark the probe RUNNING (and its run RUNNING) and load what the call needs."""
     async with driver_connection(db) as connection:
@@ -238,8 +226,6 @@ async def claim_probe(db: Database, settings: Settings, probe_id: int) -> Claime
     return ClaimedProbe(
         probe_id=probe_id,
         run_id=row["run_id"],
-        scenario_id=row["scenario_id"],
-        model_pk=row["model_id"],
         provider_id=row["provider_id"],
         provider_name=row["provider_name"],
         api_style=row["api_style"],
@@ -250,7 +236,9 @@ async def claim_probe(db: Database, settings: Settings, probe_id: int) -> Claime
         preamble=row["preamble"],
         retry_state=RetryState(row["rate_limit_retries"], row["transient_retries"]),
         prices=_prices(row),
-        fallback_prices=_fallback(row, settings),
+        fallback_prices=fallback_quote(
+            row["default_input_price"], row["default_output_price"], settings
+        ),
     )
 
 

@@ -25,16 +25,14 @@ from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.errors import ErrorCode, ModeldeskError
 from modeldesk.llm import (
-    BackoffPolicy,
     Completion,
     CompletionRequest,
     GiveUp,
+    RetryState,
     complete,
-    decide,
     make_target,
     snapshot_cost,
 )
-from modeldesk.runs.db_guard import database_guard
 from modeldesk.runs.probe_records import (
     ClaimedProbe,
     Skipped,
@@ -44,7 +42,11 @@ from modeldesk.runs.probe_records import (
     record_retry,
     record_success,
 )
-from modeldesk.runs.step_outcome import StepOutcome, retry_after_internal_error
+from modeldesk.runs.step_outcome import (
+    StepOutcome,
+    outcome_after_failure,
+    outcome_after_internal_error,
+)
 
 logger = logging.getLogger(__name__)
 
@@ -77,36 +79,26 @@ async def _call(client: httpx.AsyncClient, claimed: ClaimedProbe) -> Completion:
 async def _after_failure(
     db: Database, settings: Settings, claimed: ClaimedProbe, error: ModeldeskError
 ) -> StepOutcome:
-    step = decide(error, claimed.retry_state, BackoffPolicy.from_settings(settings))
-    if isinstance(step, GiveUp):
-        async with database_guard():
-            await record_failure(
-                db,
-                claimed.probe_id,
-                code=step.code.value,
-                message=step.message,
-                retryable=step.retryable,
-            )
-        logger.warning("%s failed: %s (retryable=%s)", claimed.label, step.code, step.retryable)
-        return StepOutcome("done", claimed.provider_id)
-    async with database_guard():
-        still_active = await record_retry(
-            db, claimed, step.state, code=error.code.value, message=error.message
+    async def record_final(step: GiveUp) -> None:
+        await record_failure(
+            db,
+            claimed.probe_id,
+            code=step.code.value,
+            message=step.message,
+            retryable=step.retryable,
         )
-    if not still_active:
-        logger.info("%s: run cancelled during the call; not retrying", claimed.label)
-        return StepOutcome("done", claimed.provider_id)
-    is_rate_limit = error.code is ErrorCode.RATE_LIMITED
-    logger.info(
-        "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
+
+    async def record_next_try(state: RetryState) -> bool:
+        return await record_retry(db, claimed, state, code=error.code.value, message=error.message)
+
+    return await outcome_after_failure(
         claimed.label,
-        error.code,
-        step.delay,
-        step.state.rate_limit_retries,
-        step.state.transient_retries,
-    )
-    return StepOutcome(
-        "retry", claimed.provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit
+        claimed.provider_id,
+        error,
+        claimed.retry_state,
+        settings,
+        record_failure=record_final,
+        record_retry=record_next_try,
     )
 
 
@@ -118,8 +110,7 @@ async def execute_probe(
     Raises `DatabaseUnavailableError` (retryable) when PostgreSQL cannot be
     reached, and `NotFoundError` for a probe that does not exist.
     """
-    async with database_guard():
-        claimed = await claim_probe(db, settings, probe_id)
+    claimed = await claim_probe(db, settings, probe_id)
     if isinstance(claimed, Skipped):
         logger.info("probe %s skipped: %s", probe_id, claimed.reason)
         return StepOutcome("done", claimed.provider_id)
@@ -133,14 +124,13 @@ async def execute_probe(
         fallback=claimed.fallback_prices,
         context=claimed.label,
     )
-    async with database_guard():
-        recorded = await record_success(
-            db,
-            claimed,
-            response=completion.text,
-            snapshot=snapshot,
-            duration_ms=completion.duration_ms,
-        )
+    recorded = await record_success(
+        db,
+        claimed,
+        response=completion.text,
+        snapshot=snapshot,
+        duration_ms=completion.duration_ms,
+    )
     if not recorded:
         logger.info("%s: transcript already recorded by an earlier delivery", claimed.label)
     return StepOutcome("done", claimed.provider_id)
@@ -149,29 +139,20 @@ async def execute_probe(
 async def handle_internal_error(
     db: Database, provider_id: int, probe_id: int, error: BaseException
 ) -> StepOutcome:
-    """Count a bug that escaped the step; retry the probe, or record it failed at the bound.
-
-    Raises `DatabaseUnavailableError` when the count cannot be written.
-    """
-    message = f"internal error in the probe step: {type(error).__name__}: {error}"
+    """Count a bug that escaped the step; retry the probe, or record it failed at the bound."""
     code = ErrorCode.PROVIDER_ERROR.value
-    async with database_guard():
-        count = await count_internal_error(db, probe_id, code=code, message=message)
-    if count is None:
-        logger.error(
-            "probe %s: %s (the probe has already finished)", probe_id, message, exc_info=error
-        )
-        return StepOutcome("done", provider_id)
-    retry = retry_after_internal_error(f"probe {probe_id}", message, count, error, provider_id)
-    if retry is not None:
-        return retry
-    async with database_guard():
+
+    async def count_error(message: str) -> int | None:
+        return await count_internal_error(db, probe_id, code=code, message=message)
+
+    async def record_final(message: str) -> None:
         await record_failure(db, probe_id, code=code, message=message, retryable=True)
-    logger.error(
-        "probe %s: %s; recorded as failed after %d attempts",
-        probe_id,
-        message,
-        count,
-        exc_info=error,
+
+    return await outcome_after_internal_error(
+        f"probe {probe_id}",
+        provider_id,
+        error,
+        step="probe",
+        count_error=count_error,
+        record_failure=record_final,
     )
-    return StepOutcome("done", provider_id)

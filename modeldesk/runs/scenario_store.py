@@ -10,7 +10,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from typing import Literal
 
-from sqlalchemy import func, insert, select, update
+from sqlalchemy import insert, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.db.run_tables import Definition, Scenario
@@ -30,57 +30,38 @@ async def lock_definition(session: AsyncSession, definition_id: int) -> Definiti
     return definition
 
 
-async def store_scenarios(
+async def replace_scenarios(
     session: AsyncSession,
     definition_id: int,
     texts: Sequence[str],
     source: ScenarioSource,
-    *,
-    replace: bool,
-) -> int:
-    """Make `texts` the definition's scenarios (`replace`) or add them; returns how many were added.
+) -> None:
+    """Make `texts` (duplicates dropped) the definition's current scenarios.
 
-    The caller holds the definition's lock (`lock_definition`). Appending skips
-    texts the definition already has.
+    The caller holds the definition's lock (`lock_definition`).
     """
-    current = await session.scalars(
-        select(Scenario.text).where(
-            Scenario.definition_id == definition_id, Scenario.is_current.is_(True)
-        )
-    )
-    existing = set() if replace else set(current)
-    new_texts = [text for text in dict.fromkeys(texts) if text not in existing]
-    if len(existing) + len(new_texts) > MAX_SCENARIOS:
+    new_texts = list(dict.fromkeys(texts))
+    if len(new_texts) > MAX_SCENARIOS:
         raise ValidationError(
             f"A definition holds at most {MAX_SCENARIOS} scenarios; this would make "
-            f"{len(existing) + len(new_texts)}.",
+            f"{len(new_texts)}.",
             field="scenarios",
         )
-    if replace:
-        await session.execute(
-            update(Scenario)
-            .where(Scenario.definition_id == definition_id, Scenario.is_current.is_(True))
-            .values(is_current=False)
-        )
-        start = 0
-    else:
-        last = await session.scalar(
-            select(func.max(Scenario.position)).where(
-                Scenario.definition_id == definition_id, Scenario.is_current.is_(True)
-            )
-        )
-        start = 0 if last is None else last + 1
+    await session.execute(
+        update(Scenario)
+        .where(Scenario.definition_id == definition_id, Scenario.is_current.is_(True))
+        .values(is_current=False)
+    )
     if new_texts:
         await session.execute(
             insert(Scenario),
             [
                 {
                     "definition_id": definition_id,
-                    "position": start + offset,
+                    "position": position,
                     "text": text,
                     "source": source,
                 }
-                for offset, text in enumerate(new_texts)
+                for position, text in enumerate(new_texts)
             ],
         )
-    return len(new_texts)

@@ -5,16 +5,23 @@ and, after a rate limit (`hold_provider`), holds the whole provider until then.
 Steps never sleep: waiting is the queue's job, so a backing-off call holds
 neither a worker nor a provider slot.
 
+A failed provider call follows the backoff policy (`outcome_after_failure`).
 An error that escapes a step is a bug, not a provider failure. The step runs
-again a few times (the bug may be a passing one, `retry_after_internal_error`)
-and is then recorded as failed, so nothing waits for it for ever.
+again a few times (the bug may be a passing one) and is then recorded as
+failed, so nothing waits for it for ever (`outcome_after_internal_error`).
+The steps differ only in where they record these, which they pass in.
 """
 
 from __future__ import annotations
 
 import logging
+from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 from typing import Literal
+
+from modeldesk.config import Settings
+from modeldesk.errors import ErrorCode, ModeldeskError
+from modeldesk.llm import BackoffPolicy, GiveUp, RetryState, decide
 
 logger = logging.getLogger(__name__)
 
@@ -37,20 +44,76 @@ class StepOutcome:
             raise ValueError("holding a provider needs its id")
 
 
-def retry_after_internal_error(
-    label: str, message: str, count: int, error: BaseException, provider_id: int | None
-) -> StepOutcome | None:
-    """The logged retry after a step's `count`-th unexpected error; None once at the bound."""
-    if count >= MAX_INTERNAL_ERRORS:
-        return None
-    delay = min(_MAX_INTERNAL_RETRY_SECONDS, 2.0**count)
-    logger.error(
-        "%s: %s; attempt %d of %d, retry in %.0f s",
+async def outcome_after_failure(
+    label: str,
+    provider_id: int,
+    error: ModeldeskError,
+    state: RetryState,
+    settings: Settings,
+    *,
+    record_failure: Callable[[GiveUp], Awaitable[object]],
+    record_retry: Callable[[RetryState], Awaitable[bool]],
+) -> StepOutcome:
+    """Record the final failure, or the grown retry counters and the retry to queue.
+
+    `record_retry` returns False when the work is no longer pending (a
+    cancelled run, a finished expansion); then nothing is retried.
+    """
+    step = decide(error, state, BackoffPolicy.from_settings(settings))
+    if isinstance(step, GiveUp):
+        await record_failure(step)
+        logger.warning(
+            "%s failed: %s: %s (retryable=%s)", label, step.code, step.message, step.retryable
+        )
+        return StepOutcome("done", provider_id)
+    if not await record_retry(step.state):
+        logger.info("%s: no longer pending (cancelled or finished meanwhile); not retrying", label)
+        return StepOutcome("done", provider_id)
+    logger.info(
+        "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
         label,
-        message,
-        count,
-        MAX_INTERNAL_ERRORS,
-        delay,
-        exc_info=error,
+        error.code,
+        step.delay,
+        step.state.rate_limit_retries,
+        step.state.transient_retries,
     )
-    return StepOutcome("retry", provider_id, delay_seconds=delay)
+    is_rate_limit = error.code is ErrorCode.RATE_LIMITED
+    return StepOutcome("retry", provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit)
+
+
+async def outcome_after_internal_error(
+    label: str,
+    provider_id: int | None,
+    error: BaseException,
+    *,
+    step: Literal["probe", "expansion"],
+    count_error: Callable[[str], Awaitable[int | None]],
+    record_failure: Callable[[str], Awaitable[object]],
+) -> StepOutcome:
+    """Count a bug that escaped the step; retry it, or record it failed at the bound.
+
+    `count_error(message)` returns the errors counted so far, None when the
+    work has already finished; `record_failure(message)` ends it as failed.
+    """
+    message = f"internal error in the {step} step: {type(error).__name__}: {error}"
+    count = await count_error(message)
+    if count is None:
+        logger.error("%s: %s (already finished)", label, message, exc_info=error)
+        return StepOutcome("done", provider_id)
+    if count < MAX_INTERNAL_ERRORS:
+        delay = min(_MAX_INTERNAL_RETRY_SECONDS, 2.0**count)
+        logger.error(
+            "%s: %s; attempt %d of %d, retry in %.0f s",
+            label,
+            message,
+            count,
+            MAX_INTERNAL_ERRORS,
+            delay,
+            exc_info=error,
+        )
+        return StepOutcome("retry", provider_id, delay_seconds=delay)
+    await record_failure(message)
+    logger.error(
+        "%s: %s; recorded as failed after %d attempts", label, message, count, exc_info=error
+    )
+    return StepOutcome("done", provider_id)

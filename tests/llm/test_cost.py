@@ -15,7 +15,7 @@ from modeldesk.llm import (
     PriceQuote,
     Usage,
     compute_cost,
-    default_fallback,
+    fallback_quote,
     snapshot_cost,
 )
 
@@ -101,10 +101,13 @@ def test_invalid_inputs_are_refused(kwargs: dict[str, object]) -> None:
 
 
 USAGE = Usage(input_tokens=1000, output_tokens=300, cached_input_tokens=600, reasoning_tokens=200)
+SETTINGS_FALLBACK = fallback_quote(None, None, Settings())
 
 
 def test_snapshot_counts_reasoning_once() -> None:
-    snap = snapshot_cost(USAGE, PriceQuote(D("1"), D("10"), price_version_id=17))
+    snap = snapshot_cost(
+        USAGE, PriceQuote(D("1"), D("10"), price_version_id=17), fallback=SETTINGS_FALLBACK
+    )
     assert snap.cost == D("0.004")  # 1000 * 1 + 300 * 10, per million; reasoning is inside 300
     assert snap.price_version_id == 17
     assert (snap.reasoning_tokens, snap.cached_input_tokens) == (200, 600)
@@ -115,7 +118,7 @@ def test_snapshot_json_round_trip_keeps_full_precision() -> None:
     prices = PriceQuote(
         D("0.1234"), D("9.8765"), cached_input_per_million=D("0.0123"), price_version_id=3
     )
-    snap = snapshot_cost(USAGE, prices)
+    snap = snapshot_cost(USAGE, prices, fallback=SETTINGS_FALLBACK)
     data = json.loads(json.dumps(snap.to_json()))
     assert data["estimatedCost"] == format(snap.cost, "f")
     assert "E" not in data["estimatedCost"]
@@ -124,24 +127,24 @@ def test_snapshot_json_round_trip_keeps_full_precision() -> None:
 
 
 def test_snapshot_without_cached_price_round_trips() -> None:
-    snap = snapshot_cost(Usage(1, 1), PriceQuote(D("0.0001"), D("0.0001")))
+    snap = snapshot_cost(
+        Usage(1, 1), PriceQuote(D("0.0001"), D("0.0001")), fallback=SETTINGS_FALLBACK
+    )
     data = snap.to_json()
     assert data["costCachedInputPerMillion"] is None
     assert data["estimatedCost"] == "0.0000000002"
     assert CostSnapshot.from_json(data) == snap
 
 
-def test_missing_prices_use_settings_fallback_flagged_and_warned(
+def test_missing_prices_use_the_fallback_flagged_and_warned(
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     with caplog.at_level(logging.WARNING, logger="modeldesk.llm.cost"):
-        snap = snapshot_cost(USAGE, None, context="openai/gpt-x")
-    settings = Settings()
+        snap = snapshot_cost(
+            USAGE, None, fallback=PriceQuote(D("2"), D("3")), context="openai/gpt-x"
+        )
     assert snap.unpriced
-    assert (snap.input_price, snap.output_price) == (
-        settings.fallback_input_price,
-        settings.fallback_output_price,
-    )
+    assert (snap.input_price, snap.output_price) == (D("2"), D("3"))
     assert snap.cost > 0
     assert "openai/gpt-x" in caplog.text and "unpriced" in caplog.text
 
@@ -155,9 +158,11 @@ def test_a_single_missing_price_falls_back_to_the_provider_default() -> None:
     assert snap.price_version_id == 9
 
 
-def test_default_fallback_reads_settings() -> None:
+def test_the_fallback_is_the_provider_default_else_the_setting() -> None:
     settings = Settings(fallback_input_price=D("2"), fallback_output_price=D("3"))
-    assert default_fallback(settings) == PriceQuote(D("2"), D("3"))
+    assert fallback_quote(None, None, settings) == PriceQuote(D("2"), D("3"))
+    assert fallback_quote(D("5"), None, settings) == PriceQuote(D("5"), D("3"))
+    assert fallback_quote(None, D("0"), settings) == PriceQuote(D("2"), D("0"))
 
 
 def test_fallback_without_prices_is_refused() -> None:

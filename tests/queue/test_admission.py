@@ -6,13 +6,14 @@ import asyncio
 
 import asyncpg
 import pytest
+from queue_support import provider_held_until
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
 from modeldesk.queue.admission import AdmissionReason, admit_call
-from modeldesk.queue.holds import hold_provider, provider_held_until
+from modeldesk.queue.holds import hold_provider
 from modeldesk.testing.probe_runs import add_simulated_provider
 
 UNUSED_URL = "http://127.0.0.1:9"  # nothing is called here

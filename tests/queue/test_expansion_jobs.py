@@ -11,7 +11,7 @@ import asyncpg
 import httpx
 import pytest
 from pgqueuer.domain.errors import RetryRequested
-from queue_support import GENERATED_SCENARIOS, picked_job
+from queue_support import GENERATED_SCENARIOS, picked_job, provider_held_until
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
@@ -20,7 +20,7 @@ from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
 from modeldesk.queue.admission import AdmissionReason, admit_call
-from modeldesk.queue.holds import hold_provider, provider_held_until
+from modeldesk.queue.holds import hold_provider
 from modeldesk.queue.jobs import ExpansionJobHandler, JobServices
 from modeldesk.runs import (
     ExpansionCall,

@@ -9,7 +9,7 @@ import httpx
 import pytest
 from asyncpg.exceptions import TooManyConnectionsError, UniqueViolationError
 from pgqueuer.domain.errors import RetryRequested
-from queue_support import picked_job
+from queue_support import picked_job, provider_held_until
 from sqlalchemy import select
 from sqlalchemy.exc import DBAPIError
 
@@ -19,8 +19,6 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError
-from modeldesk.queue.gate_pool import unavailable_on_connection_loss
-from modeldesk.queue.holds import provider_held_until
 from modeldesk.queue.jobs import JobServices, ProbeJobHandler, database_retry_delay
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.runs import get_run
@@ -165,15 +163,6 @@ async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failu
     assert probe.error_message is not None and "DBAPIError" in probe.error_message
     finished = await get_run(db, run.id)
     assert (finished.status, finished.failed, finished.total) == ("FAILED", 1, 1)
-
-
-async def test_a_lost_connection_is_a_retryable_database_error() -> None:
-    with pytest.raises(DatabaseUnavailableError):
-        async with unavailable_on_connection_loss():
-            raise ConnectionRefusedError("no server")
-    with pytest.raises(ValueError, match="a bug"):
-        async with unavailable_on_connection_loss():
-            raise ValueError("a bug")
 
 
 async def test_a_released_step_goes_back_to_the_queue_at_once(

@@ -11,6 +11,7 @@ from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.models import Job
 from pgqueuer.domain.types import QueueEntrypoint
+from queue_support import concurrency_limit
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
@@ -37,7 +38,7 @@ class Registry:
         return handle
 
     def limit(self, name: str) -> int:
-        return self.manager.concurrency_limit(f"probe.{name}")
+        return concurrency_limit(self.manager, f"probe.{name}")
 
     def runnable(self) -> set[str]:
         return set(self.manager.entrypoints_below_capacity_limits())

@@ -13,6 +13,7 @@ import asyncpg
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.models import Job
+from queue_support import concurrency_limit
 
 from modeldesk.db.job_queue import enqueue_jobs
 from modeldesk.db.session import Database
@@ -53,7 +54,7 @@ async def test_a_changed_limit_applies_at_the_next_dequeue(
     assert await _pick(manager) == []
 
     manager.set_concurrency_limit(ENTRYPOINT, 3)
-    assert manager.concurrency_limit(ENTRYPOINT) == 3
+    assert concurrency_limit(manager, ENTRYPOINT) == 3
     assert len(await _pick(manager)) == 2  # three picked in all
 
 
@@ -86,7 +87,7 @@ def test_a_negative_limit_is_refused(gate_pool: asyncpg.Pool) -> None:
         pass
     else:
         raise AssertionError("a negative limit was accepted")
-    assert manager.concurrency_limit(ENTRYPOINT) == 1
+    assert concurrency_limit(manager, ENTRYPOINT) == 1
 
 
 async def test_a_job_finished_early_frees_its_slot_and_is_logged_once(

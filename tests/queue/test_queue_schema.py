@@ -17,7 +17,7 @@ QUEUE_TABLES = {"provider_holds", "provider_request_starts", "provider_waiting_l
 
 
 def _mentions_queue_table(diff: Any) -> bool:
-    return any(name in repr(diff) for name in QUEUE_TABLES | queue_tables.PGQUEUER_TABLES)
+    return any(name in repr(diff) for name in QUEUE_TABLES)
 
 
 def _skip_pgqueuer(name: str | None, type_: str, parent_names: object) -> bool:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelUpdate, update_model
+from modeldesk.config import Settings
 from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.run_tables import Probe, Transcript
 from modeldesk.db.session import Database
@@ -97,7 +98,11 @@ async def test_estimate_uses_history_or_the_stated_fallback(
     await _finished_run(driver, admin, sim)  # gpt-5-mini: 1200 in / 300 out per call
     definition = await make_definition(driver.db, admin, scenarios=4)
     estimate = await estimate_run_cost(
-        driver.db, definition.id, ["openai/gpt-5-mini", "xai/grok-4-0709"], "50"
+        driver.db,
+        definition.id,
+        ["openai/gpt-5-mini", "xai/grok-4-0709"],
+        "50",
+        settings=driver.settings,
     )
     mini, grok = estimate.per_model
     assert estimate.scenario_count == 2
@@ -112,7 +117,7 @@ async def test_estimate_uses_history_or_the_stated_fallback(
 
 
 async def test_estimate_flags_unpriced_models_and_refuses_bad_ones(
-    catalog: Database, admin: Principal
+    catalog: Database, admin: Principal, settings: Settings
 ) -> None:
     definition = await make_definition(catalog, admin, scenarios=1)
     mini = await model_pk(catalog, "gpt-5-mini")
@@ -120,14 +125,16 @@ async def test_estimate_flags_unpriced_models_and_refuses_bad_ones(
         model = await session.get(LlmModel, mini)
         assert model is not None
         model.cost_output_per_million = None
-    estimate = await estimate_run_cost(catalog, definition.id, ["openai/gpt-5-mini"])
+    estimate = await estimate_run_cost(
+        catalog, definition.id, ["openai/gpt-5-mini"], settings=settings
+    )
     (line,) = estimate.per_model
     assert line.unpriced and estimate.unpriced
     assert line.output_price == Decimal(30) and line.cost > 0
     with pytest.raises(ModelNotFoundError):
-        await estimate_run_cost(catalog, definition.id, ["openai/unknown"])
+        await estimate_run_cost(catalog, definition.id, ["openai/unknown"], settings=settings)
     with pytest.raises(NotFoundError):
-        await estimate_run_cost(catalog, 999, None)
+        await estimate_run_cost(catalog, 999, None, settings=settings)
 
 
 async def test_a_cancelled_run_starts_no_new_calls(
@@ -174,6 +181,7 @@ async def test_a_call_in_flight_during_cancel_is_not_retried(
         if sim.requests():
             break
         await asyncio.sleep(0.01)
+    assert sim.requests(), "the call never reached the provider"
     await cancel_run(driver.db, admin, run.id)
     assert (await in_flight).kind == "done"
     async with driver.db.session() as session:

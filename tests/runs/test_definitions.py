@@ -3,10 +3,8 @@
 from __future__ import annotations
 
 import pytest
-from sqlalchemy import select
 
 from modeldesk.auth.principal import Principal
-from modeldesk.db.run_tables import Scenario
 from modeldesk.db.session import Database
 from modeldesk.errors import ErrorCode, ForbiddenError, NotFoundError, ValidationError
 from modeldesk.runs import (
@@ -20,7 +18,6 @@ from modeldesk.runs import (
     scenarios_by_definition_ids,
     scenarios_by_ids,
 )
-from modeldesk.runs.scenario_store import lock_definition, store_scenarios
 
 
 async def _current_texts(db: Database, definition_id: int) -> list[str]:
@@ -172,29 +169,6 @@ async def test_combinatorial_reexpansion_keeps_old_scenarios_for_history(
     kept = await scenarios_by_ids(db, [old[0].id])
     assert kept[old[0].id].text == "Name a fruit."
     assert kept[old[0].id].is_current is False
-
-
-async def test_appending_skips_existing_texts_and_continues_positions(
-    db: Database, admin: Principal
-) -> None:
-    definition = await create_definition(db, admin, name="n", template="t", scenarios=["a", "b"])
-    async with db.transaction() as session:
-        await lock_definition(session, definition.id)
-        added = await store_scenarios(session, definition.id, ["b", "c"], "llm", replace=False)
-    assert added == 1
-    async with db.session() as session:
-        rows = (
-            await session.execute(
-                select(Scenario.text, Scenario.position, Scenario.source)
-                .where(Scenario.definition_id == definition.id)
-                .order_by(Scenario.position)
-            )
-        ).all()
-    assert [tuple(row) for row in rows] == [
-        ("a", 0, "explicit"),
-        ("b", 1, "explicit"),
-        ("c", 2, "llm"),
-    ]
 
 
 async def test_reads(db: Database, admin: Principal) -> None:
