@@ -13,7 +13,7 @@ import sys
 from collections.abc import Awaitable, Callable, Sequence
 
 from modeldesk.auth.tokens import create_token, has_admin_token, list_tokens, revoke_token
-from modeldesk.config import Settings, load_settings
+from modeldesk.config import ConfigurationError, Settings, load_settings
 from modeldesk.context import AppContext, open_context
 from modeldesk.db.seed import count_catalog, seed_catalog
 from modeldesk.enums import Role
@@ -126,7 +126,12 @@ def build_parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     args = build_parser().parse_args(argv)
-    settings = load_settings()
+    try:
+        settings = load_settings()
+    except ConfigurationError as exc:
+        # A usage error like argparse's own (exit 2): one line, no traceback.
+        print(f"modeldesk: {exc}", file=sys.stderr)
+        return 2
     _configure_logging(settings)
     work: Command
     if args.command == "serve":

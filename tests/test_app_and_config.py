@@ -7,7 +7,12 @@ import httpx
 import pytest
 
 from modeldesk.app import create_app
-from modeldesk.config import DEFAULT_RATE_LIMIT_BACKOFF, load_settings, parse_backoff
+from modeldesk.config import (
+    DEFAULT_RATE_LIMIT_BACKOFF,
+    ConfigurationError,
+    load_settings,
+    parse_backoff,
+)
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 from modeldesk.db.urls import asyncpg_dsn, sqlalchemy_url
@@ -39,10 +44,35 @@ async def test_healthz_is_503_when_the_database_is_unreachable() -> None:
 def test_backoff_schedule_parsing() -> None:
     assert parse_backoff(None) == DEFAULT_RATE_LIMIT_BACKOFF == (30, 60, 90, 120)
     assert parse_backoff(" 0.5, 1 ,2") == (0.5, 1.0, 2.0)
-    with pytest.raises(ValueError, match="negative"):
+    with pytest.raises(ValueError, match=">= 0"):
         parse_backoff("1,-2")
-    with pytest.raises(ValueError):
+    with pytest.raises(ValueError, match="'soon' is not a number"):
         parse_backoff("soon")
+    with pytest.raises(ValueError, match="finite"):
+        parse_backoff("inf")
+
+
+def test_a_bad_value_names_its_variable_and_what_it_expects() -> None:
+    with pytest.raises(ConfigurationError) as refused:
+        load_settings({"MODELDESK_RATE_LIMIT_BACKOFF": "30,abc"})
+    assert refused.value.variable == "MODELDESK_RATE_LIMIT_BACKOFF"
+    assert "comma-separated" in refused.value.expected and "'abc'" in refused.value.expected
+    with pytest.raises(ConfigurationError, match="MODELDESK_FALLBACK_INPUT_PRICE"):
+        load_settings({"MODELDESK_FALLBACK_INPUT_PRICE": "-1"})
+    assert load_settings({"MODELDESK_LOG_LEVEL": " debug "}).log_level == "DEBUG"
+
+
+def test_the_process_environment_is_read_when_none_is_given(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    monkeypatch.setenv("MODELDESK_SHUTDOWN_GRACE_SECONDS", "4.5")
+    monkeypatch.setenv("MODELDESK_RATE_LIMIT_BACKOFF", "")
+    settings = load_settings()
+    assert settings.shutdown_grace_seconds == 4.5
+    assert settings.rate_limit_backoff == DEFAULT_RATE_LIMIT_BACKOFF
+    monkeypatch.setenv("MODELDESK_LIMITS_REFRESH_SECONDS", "nan")
+    with pytest.raises(ConfigurationError, match="MODELDESK_LIMITS_REFRESH_SECONDS"):
+        load_settings()
 
 
 def test_settings_come_from_the_environment(tmp_path: Path) -> None:

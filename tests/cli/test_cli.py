@@ -79,6 +79,31 @@ def test_unknown_role_is_refused_by_the_parser(cli_env: dict[str, str]) -> None:
     assert result.returncode == 2 and "invalid choice" in result.stderr
 
 
+@pytest.mark.parametrize(
+    ("variable", "value", "expected"),
+    [
+        ("MODELDESK_RATE_LIMIT_BACKOFF", "abc", "'abc' is not a number of seconds"),
+        ("MODELDESK_RATE_LIMIT_BACKOFF", "30,-1", "finite number of seconds >= 0"),
+        ("MODELDESK_LIMITS_REFRESH_SECONDS", "soon", "a number of seconds > 0"),
+        ("MODELDESK_JOB_HEARTBEAT_SECONDS", "0", "a number of seconds > 0"),
+        ("MODELDESK_LOG_LEVEL", "LOUD", "one of DEBUG, INFO"),
+        ("MODELDESK_DATABASE_URL", "mysql://u@h/db", "a postgresql:// URL"),
+    ],
+)
+@pytest.mark.parametrize("command", [["worker"], ["serve", "--no-worker"], ["token", "list"]])
+def test_a_bad_environment_value_stops_every_command_with_one_line(
+    cli_env: dict[str, str], command: list[str], variable: str, value: str, expected: str
+) -> None:
+    result = _modeldesk(*command, env={**cli_env, variable: value})
+    assert result.returncode == 2
+    assert result.stdout == ""
+    lines = result.stderr.strip().splitlines()
+    assert len(lines) == 1, result.stderr
+    assert lines[0].startswith(f"modeldesk: {variable}: expected ")
+    assert expected in lines[0]
+    assert "Traceback" not in result.stderr
+
+
 @pytest.fixture
 def serve_process(tmp_path: Path) -> Iterator[tuple[subprocess.Popen[str], int]]:
     """`modeldesk serve` as `make run` starts it: no database URL, so the embedded server."""

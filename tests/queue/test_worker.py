@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import asyncio
-import dataclasses
 import logging
 import time
 from collections.abc import Awaitable, Callable
@@ -78,7 +77,7 @@ async def test_stopping_past_the_grace_gives_jobs_back_to_the_queue(
     provider, model = await add_simulated_provider(db, admin, sim.url, "slow", parallel=2)
     sim.configure(model.model_id, provider=provider.name, latency=30)
     run = await queue_probe_run(db, admin, [model], 2)
-    worker = start_worker(dataclasses.replace(fast_settings, shutdown_grace_seconds=0.2))
+    worker = start_worker(fast_settings.model_copy(update={"shutdown_grace_seconds": 0.2}))
     await eventually(lambda: _in_flight(sim, provider.name) == 2, what="two calls in flight")
 
     began = time.monotonic()
