@@ -7,7 +7,7 @@ STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
 
-.PHONY: run test lint check chromium bench clean
+.PHONY: run demo test lint check chromium bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -18,6 +18,10 @@ $(STAMP): pyproject.toml
 ## run: set up, migrate, seed and serve the UI and API with a worker, on the embedded database
 run: $(STAMP)
 	$(BIN)/modeldesk serve --host $(HOST) --port $(PORT)
+
+## demo: as run, plus the built-in provider simulator as provider simlab (no API key needed)
+demo: $(STAMP)
+	$(BIN)/modeldesk serve --demo --host $(HOST) --port $(PORT)
 
 ## chromium: the browser the UI tests drive (Debian's package; Playwright never downloads one)
 chromium:

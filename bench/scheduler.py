@@ -5,6 +5,10 @@ process) records every call's start and the highest concurrency per provider.
 Printed figures:
 
 - makespan / ideal for 100 jobs x 200 ms on one provider with 5 slots (target <= 1.10);
+- fair share: a 4-probe run queued after a 120-probe run on one 2-slot provider
+  (200 ms calls): when it completes against the ideal of an even share (one
+  slot: 4 x 200 ms), and how far the big run moved meanwhile (it must not wait
+  for the big run: that would take 11 s);
 - the highest concurrency the simulator saw per provider (must equal the limit);
 - a limit raised mid-run (2 -> 6): how long until the workers used it;
 - the worst 60 s window under a requests-per-minute limit (takes about a minute);
@@ -12,7 +16,8 @@ Printed figures:
   measured in the same run with the same number of processes (targets: >= 500
   jobs/s and >= 20 % of raw).
 
-    .venv/bin/python bench/scheduler.py [--quick] [--rounds 3]   # --quick: no 60 s RPM window
+    .venv/bin/python bench/scheduler.py [--quick] [--rounds 3] [--only makespan,fair-share]
+    # --quick: no 60 s RPM window; --only: just the named sections
 
 Uses MODELDESK_BENCH_DATABASE_URL (a server's maintenance database) when set,
 else an embedded server in a temporary directory; either way in a database of
@@ -40,6 +45,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
 from modeldesk.db.session import Database
 from modeldesk.enums import Role
+from modeldesk.runs import get_run
 from modeldesk.testing import Simulator
 from modeldesk.testing.probe_runs import (
     add_simulated_provider,
@@ -87,6 +93,45 @@ async def makespan(db: Database, sim: Simulator, rounds: int) -> None:
     print(f"makespan: 100 x 200 ms on 5 slots, ideal {ideal:.1f} s; {rounds} rounds")
     print(f"  makespan / ideal: median {statistics.median(ratios):.3f} ({shown}; target <= 1.10)")
     print(f"  highest concurrency seen per round: {peaks} (limit 5)")
+
+
+async def _settled(db: Database, run_id: int) -> int:
+    run = await get_run(db, run_id)
+    return run.completed + run.failed
+
+
+async def _settled_at_least(db: Database, run_id: int, count: int) -> int:
+    """Return the run's probes done, once they are at least `count`."""
+    while True:
+        done = await _settled(db, run_id)
+        if done >= count:
+            return done
+        await asyncio.sleep(0.02)
+
+
+async def fair_share(db: Database, sim: Simulator, rounds: int) -> None:
+    ideal = 4 * 0.2  # an even share of two slots: one slot, four calls of 200 ms
+    ratios, moved = [], []
+    for round_ in range(rounds):
+        provider, model = await add_simulated_provider(
+            db, ADMIN, sim.url, f"fair-{round_}", parallel=2
+        )
+        sim.configure(model.model_id, provider=provider.name, latency=0.2)
+        small_definition = await question_definition(db, ADMIN, 4)
+        await asyncio.sleep(1.0)  # let every worker register the new provider
+        big = await queue_probe_run(db, ADMIN, [model], 120)
+        big_before = await _settled_at_least(db, big.id, 10)  # the big run well under way
+        began = time.monotonic()
+        small = await run_on(db, ADMIN, small_definition, [model])
+        await wait_for_run(db, small.id, within=60)
+        ratios.append((time.monotonic() - began) / ideal)
+        moved.append(await _settled(db, big.id) - big_before)
+        await wait_for_run(db, big.id, within=120)
+    shown = ", ".join(f"{ratio:.2f}" for ratio in ratios)
+    print(f"fair share: 4 probes queued after 120 on 2 slots, 200 ms calls; {rounds} rounds")
+    median = statistics.median(ratios)
+    print(f"  small run done / ideal {ideal:.1f} s: median {median:.2f} ({shown})")
+    print(f"  big run's probes done meanwhile: {moved} (a quarter of it is 30)")
 
 
 async def live_limit_change(db: Database, sim: Simulator) -> None:
@@ -210,7 +255,10 @@ async def raw_consumer(url: str) -> None:
     await connection.close()
 
 
-async def main(quick: bool, rounds: int) -> None:
+SECTIONS = ("makespan", "fair-share", "limit", "rpm", "throughput")
+
+
+async def main(quick: bool, rounds: int, only: Sequence[str]) -> None:
     async with scratch_database(os.environ.get("MODELDESK_BENCH_DATABASE_URL")) as url:
         db = Database(url)
         try:
@@ -223,10 +271,16 @@ async def main(quick: bool, rounds: int) -> None:
                 fleet.wait_until_started()
                 refresh = FAST_SETTINGS["MODELDESK_LIMITS_REFRESH_SECONDS"]
                 print(f"{WORKERS} worker processes, limits refreshed every {refresh} s")
-                await makespan(db, sim, rounds)
-                await live_limit_change(db, sim)
-                if not quick:
+                if "makespan" in only:
+                    await makespan(db, sim, rounds)
+                if "fair-share" in only:
+                    await fair_share(db, sim, rounds)
+                if "limit" in only:
+                    await live_limit_change(db, sim)
+                if "rpm" in only and not quick:
                     await rpm_window(db, sim)
+                if "throughput" not in only:
+                    return
                 ours = await throughput(db, sim, rounds)
             raw = await raw_noop_throughput(url, 20_000, rounds)
         finally:
@@ -246,9 +300,12 @@ if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--quick", action="store_true", help="skip the minute-long RPM window")
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the repeated figures")
+    parser.add_argument(
+        "--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}"
+    )
     parser.add_argument("--raw-consumer", metavar="URL", help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.raw_consumer:
         asyncio.run(raw_consumer(args.raw_consumer))
     else:
-        asyncio.run(main(args.quick, args.rounds))
+        asyncio.run(main(args.quick, args.rounds, args.only.split(",")))

@@ -117,10 +117,18 @@ async def chromium() -> AsyncIterator[Browser]:
             await browser.close()
 
 
-async def signed_in_context(browser: Browser, url: str, token: str) -> BrowserContext:
+async def session_id(url: str, token: str) -> str:
+    """A UI session opened with the token (the cookie holds its id, not the token)."""
+    async with httpx.AsyncClient(base_url=url) as client:
+        response = await client.get("/login", params={"token": token})
+        assert response.status_code == 303, response.text
+        return client.cookies[SESSION_COOKIE]
+
+
+async def signed_in_context(browser: Browser, url: str, session: str) -> BrowserContext:
     """A fresh context (empty cache) holding the session cookie, as after signing in."""
     context = await browser.new_context(viewport={"width": 1280, "height": 900})
-    await context.add_cookies([{"name": SESSION_COOKIE, "value": token, "url": url}])
+    await context.add_cookies([{"name": SESSION_COOKIE, "value": session, "url": url}])
     await context.add_init_script(WATCH_50TH_ROW)
     return context
 
@@ -132,10 +140,10 @@ async def load_ms(page: Page, url: str) -> float:
     return elapsed
 
 
-async def server_ms(url: str, token: str, loads: int) -> list[float]:
+async def server_ms(url: str, session: str, loads: int) -> list[float]:
     """The HTML alone, over HTTP: how much of a load the server accounts for."""
     samples = []
-    async with httpx.AsyncClient(base_url=url, cookies={SESSION_COOKIE: token}) as client:
+    async with httpx.AsyncClient(base_url=url, cookies={SESSION_COOKIE: session}) as client:
         for _ in range(loads + 1):
             started = time.perf_counter()
             response = await client.get("/settings/models")
@@ -145,17 +153,18 @@ async def server_ms(url: str, token: str, loads: int) -> list[float]:
 
 
 async def measure(url: str, token: str, loads: int) -> None:
+    session = await session_id(url, token)
     async with chromium() as browser:
         cold = []
         for _ in range(loads + 1):  # the first load warms the server and the browser up
-            context = await signed_in_context(browser, url, token)
+            context = await signed_in_context(browser, url, session)
             cold.append(await load_ms(await context.new_page(), url))
             await context.close()
-        context = await signed_in_context(browser, url, token)
+        context = await signed_in_context(browser, url, session)
         page = await context.new_page()
         warm = [await load_ms(page, url) for _ in range(loads + 1)]
         await context.close()
-    html = await server_ms(url, token, loads)
+    html = await server_ms(url, session, loads)
     print(f"Models page with {MODELS} models, navigation start -> 50th row laid out")
     print(summary("cold (new context, empty cache)", cold[1:]))
     print(summary("warm (same context, reload)", warm[1:]))

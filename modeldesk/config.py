@@ -9,7 +9,8 @@ the CLI prints as a single line (exit status 2) instead of a traceback.
 
 from __future__ import annotations
 
-import os
+import ipaddress
+import re
 from collections.abc import Mapping
 from decimal import Decimal
 from pathlib import Path
@@ -23,6 +24,7 @@ from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 ENV_PREFIX = "MODELDESK_"
 DEFAULT_RATE_LIMIT_BACKOFF: tuple[float, ...] = (30.0, 60.0, 90.0, 120.0)
 LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
+LogFormat = Literal["text", "json"]
 
 
 class ConfigurationError(Exception):
@@ -48,6 +50,55 @@ def parse_backoff(raw: str | None) -> tuple[float, ...]:
             raise ValueError(f"a step must be a finite number of seconds >= 0, not {part.strip()}")
         steps.append(value)
     return tuple(steps)
+
+
+# An environment variable name, as a provider's `apiKeyEnv` or in MODELDESK_PROVIDER_KEY_VARS.
+ENV_VAR_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]*$")
+_HOST_LABEL = re.compile(r"^(?!-)[a-z0-9-]{1,63}(?<!-)$")
+
+
+def _comma_separated(raw: str) -> list[str]:
+    return [part.strip() for part in raw.split(",") if part.strip()]
+
+
+def parse_key_variables(raw: str | None) -> tuple[str, ...]:
+    """Parse `MODELDESK_PROVIDER_KEY_VARS`: extra variable names a provider may take its key from.
+
+    `MODELDESK_*` names are refused even here: they hold the server's own
+    configuration (the database URL among them), never a provider's key.
+    """
+    names: list[str] = []
+    for name in _comma_separated(raw or ""):
+        if not ENV_VAR_NAME.match(name):
+            raise ValueError(f"{name[:100]!r} is not an environment variable name")
+        if name.upper().startswith(ENV_PREFIX):
+            raise ValueError(f"{name} is modeldesk's own setting, not a provider key")
+        names.append(name)
+    return tuple(names)
+
+
+def parse_host_patterns(raw: str | None) -> tuple[str, ...]:
+    """Parse `MODELDESK_ALLOWED_PROVIDER_HOSTS`: host names or addresses, `*.example.com`
+    for any host under example.com; lower-cased. A bare `*` is refused: it would let
+    a provider's key go anywhere, which is what the list exists to prevent."""
+    patterns: list[str] = []
+    for pattern in _comma_separated(raw or ""):
+        host = pattern.lower().removeprefix("*.")
+        if not _is_host(host):
+            raise ValueError(
+                f"{pattern[:100]!r} is not a host name, an address or *.domain (no scheme or port)"
+            )
+        patterns.append(pattern.lower())
+    return tuple(patterns)
+
+
+def _is_host(host: str) -> bool:
+    try:
+        ipaddress.ip_address(host)
+        return True
+    except ValueError:
+        labels = host.split(".")
+        return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
 def _default_data_dir() -> Path:
@@ -76,6 +127,18 @@ class Settings(BaseSettings):
     fallback_output_price: Decimal = Field(
         default=Decimal("30"), ge=0, allow_inf_nan=False, description="USD per million tokens >= 0"
     )
+    # pgqueuer's log gains three rows per job; workers trim what is older (SPEC 9.7).
+    queue_log_retention: float = Field(
+        default=24 * 3600,
+        gt=0,
+        allow_inf_nan=False,
+        description="seconds pgqueuer's log keeps a job's rows, e.g. 86400 (24 h)",
+    )
+    # Reference prices for proposals; unset: the data bundled with the pinned genai-prices.
+    prices_file: pydantic.FilePath | None = Field(
+        default=None,
+        description="the path of an existing genai-prices data file (its data.json format)",
+    )
     limits_refresh_seconds: float = Field(
         default=2.0, gt=0, allow_inf_nan=False, description="a number of seconds > 0"
     )
@@ -92,6 +155,22 @@ class Settings(BaseSettings):
     log_level: LogLevel = Field(
         default="INFO", description="one of DEBUG, INFO, WARNING, ERROR, CRITICAL"
     )
+    # json: one JSON object per line, for log shippers; text is for people at a terminal.
+    log_format: LogFormat = Field(default="text", description="text or json")
+    # Key variables a provider may name besides `*_API_KEY` ones (SPEC 9.6).
+    provider_key_vars: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="environment variable names, comma-separated, none starting with MODELDESK_",
+    )
+    # Where a provider's key may be sent besides its official API host and loopback.
+    allowed_provider_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+        default=(),
+        description="host names or addresses, comma-separated; *.example.com for its subdomains",
+    )
+    # The byte budget of the API's caches (responses, parsed and validated documents).
+    cache_mb: float = Field(
+        default=64, gt=0, le=65536, allow_inf_nan=False, description="megabytes > 0"
+    )
 
     @field_validator("database_url")
     @classmethod
@@ -107,10 +186,25 @@ class Settings(BaseSettings):
     def _comma_separated_seconds(cls, value: Any) -> Any:
         return parse_backoff(value) if isinstance(value, str) else value
 
+    @field_validator("provider_key_vars", mode="before")
+    @classmethod
+    def _key_variable_names(cls, value: Any) -> Any:
+        return parse_key_variables(value) if isinstance(value, str) else value
+
+    @field_validator("allowed_provider_hosts", mode="before")
+    @classmethod
+    def _host_patterns(cls, value: Any) -> Any:
+        return parse_host_patterns(value) if isinstance(value, str) else value
+
     @field_validator("log_level", mode="before")
     @classmethod
     def _upper_case_level(cls, value: Any) -> Any:
         return value.strip().upper() if isinstance(value, str) else value
+
+    @field_validator("log_format", mode="before")
+    @classmethod
+    def _lower_case_format(cls, value: Any) -> Any:
+        return value.strip().lower() if isinstance(value, str) else value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:
@@ -143,11 +237,3 @@ def _configuration_error(exc: pydantic.ValidationError) -> ConfigurationError:
     expected = (field.description if field is not None else None) or "a valid value"
     reason = str(error["msg"]).removeprefix("Value error, ")
     return ConfigurationError(ENV_PREFIX + name.upper(), f"expected {expected} ({reason})")
-
-
-def api_key_from_env(env_var: str | None, environ: Mapping[str, str] | None = None) -> str | None:
-    """The API key a provider names, or None when it is not configured."""
-    if not env_var:
-        return None
-    value = (os.environ if environ is None else environ).get(env_var, "")
-    return value or None

@@ -25,6 +25,11 @@ class ErrorCode(StrEnum):
     FORBIDDEN = "FORBIDDEN"
     NOT_FOUND = "NOT_FOUND"
     CONFLICT = "CONFLICT"
+    # The database cannot be reached: retryable, HTTP 503. Not PROVIDER_ERROR,
+    # which is a failed LLM call.
+    UNAVAILABLE = "UNAVAILABLE"
+    # A probe not called because its run's budget cap was reached (SPEC 9.2).
+    BUDGET_EXCEEDED = "BUDGET_EXCEEDED"
 
 
 class ModeldeskError(Exception):
@@ -105,5 +110,5 @@ class UnsupportedProviderError(ModeldeskError):
 class DatabaseUnavailableError(ModeldeskError):
     """The database could not be reached; work must be retried, never faked."""
 
-    code = ErrorCode.PROVIDER_ERROR
+    code = ErrorCode.UNAVAILABLE
     retryable = True

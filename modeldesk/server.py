@@ -4,6 +4,10 @@ Both run on one event loop. This module owns SIGTERM/SIGINT for the process:
 one signal asks uvicorn to finish its requests and the worker to finish or
 release its jobs, and the process then exits 0 (uvicorn's own handling would
 re-raise the signal and exit as killed).
+
+The worker rides out database outages by itself (see `queue.worker`); it ends
+early only on a bug at its start-up, and then the server stops too, with the
+worker's error, rather than serve on with no one running the queue.
 """
 
 from __future__ import annotations
@@ -11,7 +15,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-import re
 import signal
 from collections.abc import Generator
 
@@ -19,23 +22,9 @@ import uvicorn
 
 from modeldesk.app import create_app
 from modeldesk.context import AppContext
+from modeldesk.heap import freeze_startup_objects
 
 logger = logging.getLogger(__name__)
-
-
-_TOKEN_IN_QUERY = re.compile(r"(token=)[^&\s]+")
-
-
-class RedactTokensFilter(logging.Filter):
-    """Keeps sign-in tokens (`/login?token=…`) out of the access log."""
-
-    def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            record.args = tuple(
-                _TOKEN_IN_QUERY.sub(r"\1[redacted]", arg) if isinstance(arg, str) else arg
-                for arg in record.args
-            )
-        return True
 
 
 class _Server(uvicorn.Server):
@@ -46,8 +35,13 @@ class _Server(uvicorn.Server):
 
 async def serve(context: AppContext, *, host: str, port: int, with_worker: bool) -> None:
     app = create_app(context)
-    server = _Server(uvicorn.Config(app, host=host, port=port, log_level="info", lifespan="on"))
-    logging.getLogger("uvicorn.access").addFilter(RedactTokensFilter())
+    # log_config=None: uvicorn's lines (its access log included) go through the
+    # process's own handler and format (text or JSON), whose filter redacts every
+    # token, code and key by its value (`log_format`), instead of uvicorn's handlers.
+    config = uvicorn.Config(
+        app, host=host, port=port, log_level="info", lifespan="on", log_config=None
+    )
+    server = _Server(config)
     shutdown = asyncio.Event()
 
     def request_shutdown(signum: int) -> None:
@@ -64,6 +58,14 @@ async def serve(context: AppContext, *, host: str, port: int, with_worker: bool)
         from modeldesk.queue.worker import run_worker
 
         worker = asyncio.create_task(run_worker(context, shutdown=shutdown), name="worker")
+
+        def worker_ended(task: asyncio.Task[None]) -> None:
+            if not shutdown.is_set() and not task.cancelled() and task.exception() is not None:
+                logger.error("the in-process worker failed; stopping the server")
+                server.should_exit = True
+
+        worker.add_done_callback(worker_ended)
+    freeze_startup_objects()
     try:
         await server.serve()
     finally:

@@ -13,6 +13,10 @@ How it fits together:
 - `permissions.py`: `ADMIN_ONLY`, the guard every mutation must carry.
 - `errors.py`: every error leaves with `extensions.code`; raise a
   `modeldesk.errors.ModeldeskError` subclass and the code follows.
+- `metrics.py`: `/metrics` in Prometheus text format, authenticated like
+  `/graphql` (any role); fleet gauges come from `runs.fleet_status`.
+- `scenario_upload.py`: `POST /definitions/<id>/scenarios`, a CSV or JSONL file
+  of scenarios (admin token), beyond what a GraphQL variable should carry.
 
 To add a part (for example definitions and runs):
 1. Write `runs_queries.py` with `@strawberry.type class RunsQuery` and
@@ -36,17 +40,24 @@ from fastapi import FastAPI
 
 from modeldesk.api.endpoint import GRAPHQL_PATH, GraphQLEndpoint
 from modeldesk.api.graphiql import mount_graphiql_assets
+from modeldesk.api.metrics import METRICS_PATH, MetricsEndpoint
+from modeldesk.api.scenario_upload import SCENARIO_UPLOAD_PATH, ScenarioUploadEndpoint
 from modeldesk.api.schema import schema
 from modeldesk.context import AppContext
 
 
 def mount_api(app: FastAPI, context: AppContext, *, response_cache: bool = True) -> GraphQLEndpoint:
-    """Serve `/graphql` on `app`; the endpoint's connection closes with the app's lifespan.
+    """Serve `/graphql` (and `/metrics`, same Bearer tokens) on `app`; the endpoint's
+    connection closes with the app's lifespan.
 
     `response_cache=False` executes every operation (the benchmark's uncached figure).
     """
     endpoint = GraphQLEndpoint(context, schema, response_cache=response_cache)
     app.add_route(GRAPHQL_PATH, endpoint.handle, methods=["GET", "POST"], include_in_schema=False)
+    metrics = MetricsEndpoint(context, endpoint.authenticator)
+    app.add_route(METRICS_PATH, metrics.handle, methods=["GET"], include_in_schema=False)
+    uploads = ScenarioUploadEndpoint(context, endpoint.authenticator)
+    app.add_route(SCENARIO_UPLOAD_PATH, uploads.handle, methods=["POST"], include_in_schema=False)
     mount_graphiql_assets(app)
     app.state.graphql = endpoint
 

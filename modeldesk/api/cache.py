@@ -33,83 +33,91 @@ The listener also drops superseded entries as soon as a change commits, so
 memory holds one version's answers; while its connection is down there is no
 version to key on and the cache is not used at all, so no path ever depends on
 a notification that may have been missed.
+
+The cache holds at most `max_bytes` (a share of MODELDESK_CACHE_MB): each
+entry counts its bodies and its key's text, so no caller can grow it past the
+budget with long or many distinct queries (SPEC 9.6). The key is the query as
+sent, so a hit costs no parsing; what may be stored is decided from the parsed
+document (`documents.CachedDocument.root_fields_if_query`). An entry holds the
+answers for each set of variables, so the variables (which may be large) are
+encoded only for a query that has an entry.
 """
 
 from __future__ import annotations
 
 import json
-from collections import OrderedDict
-from functools import lru_cache
+from dataclasses import dataclass, field
 from typing import Any
 
-from graphql import FieldNode, GraphQLError, OperationDefinitionNode, OperationType, parse
+from cachetools import LRUCache
 
-CacheKey = tuple[int, str, str, str, str | None]
+from modeldesk.api.documents import text_bytes
+
+# Catalogue version, role, query text, operation name.
+CacheKey = tuple[int, str, str, str | None]
 
 INTROSPECTION_TYPENAME = "__typename"
+# What a key tuple, an entry and a body's slot cost beyond their text: small objects.
+OVERHEAD_BYTES = 256
 
 
-def cache_key(
-    version: int,
-    role: str,
-    query: str,
-    variables: dict[str, Any] | None,
-    operation_name: str | None,
-) -> CacheKey:
-    encoded = json.dumps(variables, sort_keys=True, separators=(",", ":")) if variables else ""
-    return (version, role, query, encoded, operation_name)
+def encoded_variables(variables: dict[str, Any] | None) -> str:
+    return json.dumps(variables, sort_keys=True, separators=(",", ":")) if variables else ""
 
 
-@lru_cache(maxsize=512)
-def root_fields_if_query(query: str, operation_name: str | None) -> frozenset[str] | None:
-    """The root field names of the operation to run, or None when it is not a plain query.
+@dataclass
+class _Entry:
+    """One operation's answers by encoded variables, and the bytes they all take."""
 
-    Fragments at the root are treated as "not a plain query": checking them would
-    mean resolving the fragment, and catalogue reads never need one there.
-    """
-    try:
-        document = parse(query)
-    except GraphQLError:
-        return None
-    operations = [d for d in document.definitions if isinstance(d, OperationDefinitionNode)]
-    if operation_name is not None:
-        operations = [op for op in operations if op.name and op.name.value == operation_name]
-    if len(operations) != 1 or operations[0].operation is not OperationType.QUERY:
-        return None
-    selections = operations[0].selection_set.selections
-    if not all(isinstance(node, FieldNode) for node in selections):
-        return None
-    return frozenset(node.name.value for node in selections if isinstance(node, FieldNode))
+    size: int
+    bodies: dict[str, bytes] = field(default_factory=dict)
+
+
+def _entry_size(entry: _Entry) -> int:
+    return entry.size
 
 
 class ResponseCache:
-    def __init__(self, cacheable_fields: frozenset[str], *, max_entries: int = 512) -> None:
+    def __init__(self, cacheable_fields: frozenset[str], *, max_bytes: int) -> None:
         self._cacheable = cacheable_fields | {INTROSPECTION_TYPENAME}
-        self._max_entries = max_entries
-        self._entries: OrderedDict[CacheKey, bytes] = OrderedDict()
+        self._entries: LRUCache[CacheKey, _Entry] = LRUCache(max_bytes, getsizeof=_entry_size)
         self._newest_version = -1
         self.hits = 0
 
-    def is_cacheable(self, query: str, operation_name: str | None) -> bool:
-        fields = root_fields_if_query(query, operation_name)
-        return bool(fields) and fields is not None and fields <= self._cacheable
+    @property
+    def current_bytes(self) -> int:
+        return int(self._entries.currsize)
 
-    def get(self, key: CacheKey) -> bytes | None:
-        body = self._entries.get(key)
-        if body is None:
+    def is_cacheable(self, root_fields: frozenset[str] | None) -> bool:
+        """Whether an operation with these root fields (None: not a plain query) may be kept."""
+        return bool(root_fields) and root_fields is not None and root_fields <= self._cacheable
+
+    def get(self, key: CacheKey, variables: dict[str, Any] | None) -> bytes | None:
+        entry = self._entries.get(key)
+        if entry is None:
             return None
-        self.hits += 1
-        self._entries.move_to_end(key)
+        body = entry.bodies.get(encoded_variables(variables))
+        if body is not None:
+            self.hits += 1
         return body
 
-    def put(self, key: CacheKey, body: bytes) -> None:
-        version = key[0]
+    def put(self, key: CacheKey, variables: dict[str, Any] | None, body: bytes) -> None:
+        version, role, query, operation_name = key
         if version < self._newest_version:
             return  # answered from an older version than one already seen; useless
         self.advance(version)
-        self._entries[key] = body
-        if len(self._entries) > self._max_entries:
-            self._entries.popitem(last=False)
+        encoded = encoded_variables(variables)
+        entry = self._entries.get(key) or _Entry(
+            OVERHEAD_BYTES + text_bytes(role) + text_bytes(query) + text_bytes(operation_name or "")
+        )
+        if encoded in entry.bodies:
+            return
+        size = entry.size + OVERHEAD_BYTES + text_bytes(encoded) + len(body)
+        if size > self._entries.maxsize:
+            return
+        entry.bodies[encoded] = body
+        entry.size = size
+        self._entries[key] = entry  # stored again, so the cache counts its new size
 
     def advance(self, version: int) -> None:
         """A newer catalogue version exists: every entry keyed on an older one is dead."""

@@ -61,7 +61,8 @@ class CatalogMutation:
     @admin_mutation
     async def create_llm_model(self, info: Info, input: CreateLlmModelInput) -> LlmModelPayload:
         ctx = info.context
-        row = await catalog.create_model(ctx.db, ctx.principal, input.parse())
+        data = await input.to_model_create(ctx.db, ctx.app.settings)
+        row = await catalog.create_model(ctx.db, ctx.principal, data)
         return LlmModelPayload(model=LlmModelType.from_row(row))
 
     @admin_mutation

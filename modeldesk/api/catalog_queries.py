@@ -1,5 +1,10 @@
 """Catalogue reads: providers, models, settings, infrastructure models, the audit log.
 
+Lookups are nullable, as the plan's contract has them: nothing matching (an
+unknown id, an id no row could have, a key with characters no key holds) is
+`null` with no error, so the rest of the query still answers. `infraModel` is
+nullable too, so an unknown purpose is an error on that field alone.
+
 `CACHEABLE_FIELDS` names the root fields whose answers depend only on the
 catalogue version and the process's environment, so the response cache may
 keep them; every catalogue change bumps that version.
@@ -26,6 +31,7 @@ from modeldesk.api.types.settings import (
 )
 from modeldesk.db import tables
 from modeldesk.enums import ModelStatus
+from modeldesk.input_rules import as_db_id
 
 CACHEABLE_FIELDS = frozenset(
     {
@@ -55,9 +61,12 @@ class CatalogQuery:
         _prime_providers(info, rows)
         return [LlmProviderType.from_row(row) for row in rows]
 
-    @strawberry.field
-    async def llm_provider(self, info: Info, id: strawberry.ID) -> LlmProviderType:
-        row = await catalog.get_provider(info.context.db, parse_id(id))
+    @described("null when no provider has this id.")
+    async def llm_provider(self, info: Info, id: strawberry.ID) -> LlmProviderType | None:
+        pk = as_db_id(id)
+        row = None if pk is None else await catalog.find_provider(info.context.db, pk)
+        if row is None:
+            return None
         _prime_providers(info, [row])
         return LlmProviderType.from_row(row)
 
@@ -78,16 +87,18 @@ class CatalogQuery:
         _prime_providers(info, (provider for _, provider in pairs))
         return [LlmModelType.from_row(model, provider) for model, provider in pairs]
 
-    @strawberry.field
-    async def llm_model(self, info: Info, id: strawberry.ID) -> LlmModelType:
-        return LlmModelType.from_row(await catalog.get_model(info.context.db, parse_id(id)))
+    @described("null when no model has this id.")
+    async def llm_model(self, info: Info, id: strawberry.ID) -> LlmModelType | None:
+        pk = as_db_id(id)
+        row = None if pk is None else await catalog.find_model(info.context.db, pk)
+        return None if row is None else LlmModelType.from_row(row)
 
-    @strawberry.field
+    @described("null when the provider has no model with this model id.")
     async def llm_model_by_identifier(
         self, info: Info, provider_name: str, model_id: str
-    ) -> LlmModelType:
-        row = await catalog.get_model_by_identifier(info.context.db, provider_name, model_id)
-        return LlmModelType.from_row(row)
+    ) -> LlmModelType | None:
+        row = await catalog.find_model_by_identifier(info.context.db, provider_name, model_id)
+        return None if row is None else LlmModelType.from_row(row)
 
     @described("What run creation offers: active models of enabled providers.")
     async def available_models(self, info: Info) -> list[LlmModelType]:
@@ -100,15 +111,16 @@ class CatalogQuery:
         rows = await catalog.list_settings(info.context.db)
         return [SystemSettingType.from_row(row) for row in rows]
 
-    @strawberry.field
-    async def system_setting(self, info: Info, key: str) -> SystemSettingType:
-        return SystemSettingType.from_row(await catalog.get_setting(info.context.db, key))
+    @described("null when no setting has this key.")
+    async def system_setting(self, info: Info, key: str) -> SystemSettingType | None:
+        row = await catalog.find_setting(info.context.db, key)
+        return None if row is None else SystemSettingType.from_row(row)
 
     @described(
         "The model for `purpose` (scenario_expansion, summarization, analysis), "
         "or the cheapest usable one when the configured model cannot be used."
     )
-    async def infra_model(self, info: Info, purpose: str) -> InfraModelType:
+    async def infra_model(self, info: Info, purpose: str) -> InfraModelType | None:
         resolution = await catalog.resolve_infra_model(info.context.db, purpose)
         _prime_providers(info, [resolution.provider])
         return InfraModelType.from_resolution(resolution)
@@ -120,7 +132,11 @@ class CatalogQuery:
         check_page(limit, offset)
         # One row beyond the page tells whether another page exists.
         rows = await catalog.list_audit_entries(
-            info.context.db, limit=limit + 1, offset=offset, entity_type=entity_type
+            info.context.db,
+            limit=limit + 1,
+            offset=offset,
+            entity_type=entity_type,
+            reader=info.context.principal,
         )
         return AuditLogPageType(
             entries=[AuditEntryType.from_row(row) for row in rows[:limit]],

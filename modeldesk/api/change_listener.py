@@ -11,9 +11,11 @@ asyncpg runs the callbacks before the awaiting request resumes. So once `sync()`
 returns, every change committed before the request arrived, in any process, has
 already reached the callbacks, and the version it returns is current.
 
-When the connection drops, `connected` turns false at once, `on_disconnect`
-runs (the caches are dropped and bypassed) and a background task reconnects
-with growing delays.
+When the connection drops (or cannot be opened, or fails in any other way),
+`connected` turns false at once, `on_disconnect` runs (the caches are dropped
+and bypassed) and the background task reconnects with a capped backoff
+(`Reconnection`), for as long as it takes. An outage is logged once when it
+begins and once when it ends.
 """
 
 from __future__ import annotations
@@ -28,10 +30,11 @@ import asyncpg  # type: ignore[import-untyped]
 from modeldesk.api.fresh_read import FreshRead
 from modeldesk.auth.tokens import TOKEN_CHANNEL
 from modeldesk.db.catalog_version import CATALOG_CHANNEL
+from modeldesk.db.reconnect import Reconnection
+from modeldesk.runs.db_guard import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
-RETRY_DELAYS = (0.2, 0.5, 1.0, 2.0, 5.0)
 CONNECTION_LOST = (OSError, asyncpg.PostgresError, asyncpg.InterfaceError, TimeoutError)
 _VERSION_SQL = "SELECT version FROM catalog_state WHERE id = 1"
 
@@ -60,6 +63,7 @@ class ChangeListener:
         self._task: asyncio.Task[None] | None = None
         self._connection: asyncpg.Connection | None = None
         self._versions = FreshRead(self._read_version)
+        self._reconnection = Reconnection()
         self.connected = False
 
     def start(self) -> None:
@@ -108,23 +112,30 @@ class ChangeListener:
         self._on_tokens_changed()
 
     async def _run(self) -> None:
-        attempt = 0
         while True:
             try:
                 await self._listen_until_lost()
-                attempt = 0  # it was up: the next try starts with the shortest delay
-            except CONNECTION_LOST as exc:
-                attempt += 1
-                logger.warning(
-                    "change listener unavailable (%s, attempt %d); caches bypassed",
-                    type(exc).__name__,
-                    attempt,
-                )
+            except Exception as exc:
+                self._report(exc)
             finally:
                 await self._drop_connection()
-            await asyncio.sleep(RETRY_DELAYS[min(attempt, len(RETRY_DELAYS) - 1)])
+            await self._reconnection.wait()
+
+    def _report(self, exc: Exception) -> None:
+        """Log an outage when it begins, with its cause; a bug with its traceback."""
+        if not self._reconnection.lost():
+            logger.debug("change listener still unavailable: %s: %s", type(exc).__name__, exc)
+        elif is_database_unavailable(exc) or isinstance(exc, CONNECTION_LOST):
+            logger.warning(
+                "change listener lost the database (%s: %s); caches bypassed until it is back",
+                type(exc).__name__,
+                exc,
+            )
+        else:
+            logger.error("change listener failed; caches bypassed, reconnecting", exc_info=exc)
 
     async def _listen_until_lost(self) -> None:
+        """Listen until the connection is lost; raises why (nothing else ends it)."""
         lost = asyncio.Event()
         connection = await asyncpg.connect(self._dsn, timeout=self._query_timeout)
         self._connection = connection
@@ -137,15 +148,23 @@ class ChangeListener:
         version = await self._versions.read()
         self._on_catalog_version(version)
         self.connected = True
-        logger.info("change listener connected at catalogue version %s", version)
-        while True:
-            try:
+        outage = self._reconnection.restored()
+        if outage is None:
+            logger.info("change listener connected at catalogue version %s", version)
+        else:
+            logger.warning(
+                "database reachable again after %.1f s; change listener connected "
+                "at catalogue version %s, caches in use again",
+                outage,
+                version,
+            )
+        while not lost.is_set():
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(lost.wait(), timeout=self._liveness_interval)
-                break
-            except TimeoutError:
+            if not lost.is_set():
                 # A silent network failure fires no termination event; a query notices it.
                 await self._versions.read()
-        logger.warning("change listener connection lost; caches bypassed until it is back")
+        raise ConnectionResetError("the LISTEN connection closed")
 
     async def _drop_connection(self) -> None:
         if self.connected:

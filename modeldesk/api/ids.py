@@ -4,19 +4,12 @@ from __future__ import annotations
 
 import strawberry
 
-from modeldesk.errors import ValidationError
-
-MAX_ID = 2**63 - 1  # ids are BIGINT; a larger number could only fail in the database
+from modeldesk.input_rules import clean_id
 
 
 def parse_id(value: strawberry.ID | str | int, field: str = "id") -> int:
-    try:
-        parsed = int(str(value).strip())
-    except ValueError as exc:
-        raise ValidationError(f"{field} must be a numeric id, got {value!r}.", field=field) from exc
-    if not 0 < parsed <= MAX_ID:
-        raise ValidationError(f"{field} is not a valid id: {value!r}.", field=field)
-    return parsed
+    """The row id an argument names; VALIDATION_ERROR when it cannot be one."""
+    return clean_id(value, field)
 
 
 def to_id(value: int) -> strawberry.ID:

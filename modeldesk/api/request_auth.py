@@ -21,13 +21,11 @@ from sqlalchemy.exc import SQLAlchemyError
 from modeldesk.api.change_listener import ChangeListener, ListenerUnavailable
 from modeldesk.api.token_cache import TokenCache
 from modeldesk.auth.principal import Principal
-from modeldesk.auth.tokens import authenticate_token, hash_token
+from modeldesk.auth.tokens import authenticate_token, bearer_token, hash_token
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError, UnauthenticatedError
 
 logger = logging.getLogger(__name__)
-
-BEARER = "bearer "
 
 
 @dataclass(frozen=True)
@@ -35,12 +33,6 @@ class Caller:
     principal: Principal
     # None when changes cannot be heard right now: the response cache must not be used.
     catalog_version: int | None
-
-
-def bearer_token(authorization: str | None) -> str | None:
-    if authorization and authorization[: len(BEARER)].lower() == BEARER:
-        return authorization[len(BEARER) :].strip() or None
-    return None
 
 
 class RequestAuthenticator:

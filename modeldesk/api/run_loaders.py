@@ -8,7 +8,7 @@ number of statements whatever the row count.
 from __future__ import annotations
 
 from modeldesk import catalog, runs
-from modeldesk.db.run_tables import Definition, Probe, Scenario, Transcript
+from modeldesk.db.run_tables import Definition, Probe, ProbeAttempt, Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
 from modeldesk.errors import NotFoundError
@@ -39,9 +39,16 @@ async def load_run_models(db: Database, run_ids: list[int]) -> list[list[LlmMode
     return [grouped.get(i, []) for i in run_ids]
 
 
-async def load_transcripts(db: Database, run_ids: list[int]) -> list[list[Transcript]]:
-    grouped = await runs.transcripts_by_run_ids(db, run_ids)
-    return [grouped.get(i, []) for i in run_ids]
+async def load_transcript_pages(
+    db: Database, pages: list[runs.TranscriptPage]
+) -> list[list[Transcript]]:
+    found = await runs.transcript_pages(db, pages)
+    return [found[page] for page in pages]
+
+
+async def load_transcript_counts(db: Database, pages: list[runs.TranscriptPage]) -> list[int]:
+    found = await runs.transcript_counts(db, pages)
+    return [found[page] for page in pages]
 
 
 async def load_cost_breakdowns(db: Database, run_ids: list[int]) -> list[runs.CostBreakdown]:
@@ -52,3 +59,13 @@ async def load_cost_breakdowns(db: Database, run_ids: list[int]) -> list[runs.Co
 async def load_probes(db: Database, ids: list[int]) -> list[Probe | BaseException]:
     found = await runs.probes_by_ids(db, ids)
     return [found.get(i) or NotFoundError(f"No probe with id {i}.") for i in ids]
+
+
+async def load_attempts(db: Database, probe_ids: list[int]) -> list[list[ProbeAttempt]]:
+    grouped = await runs.attempts_by_probe_ids(db, probe_ids)
+    return [grouped.get(i, []) for i in probe_ids]
+
+
+async def load_retryable_failure_counts(db: Database, run_ids: list[int]) -> list[int]:
+    found = await runs.retryable_failure_counts(db, run_ids)
+    return [found[i] for i in run_ids]

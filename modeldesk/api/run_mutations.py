@@ -31,16 +31,28 @@ class CreateDefinitionInput:
     preamble: str | None = None
     dimensions: list[DimensionInput] | None = None
     scenarios: list[str] | None = None
+    rubric: str | None = strawberry.field(
+        default=None,
+        description="How the summarization model judges an answer; its runs summarize by default.",
+    )
 
 
 @strawberry.input(
     description="models: database ids or provider/model_id; none means every enabled "
-    "provider's default model that has a key. samplePercentage: (0, 100], default 100."
+    "provider's default model that has a key. samplePercentage: (0, 100], default 100. "
+    "maxCost: a budget cap in USD (>= 0), none by default; the run stops when the next call "
+    "could pass it (status BUDGET_EXCEEDED, the rest of its probes SKIPPED)."
 )
 class CreateRunInput:
     definition_id: strawberry.ID
     models: list[str] | None = None
     sample_percentage: float | None = None
+    max_cost: float | None = None
+    summarize: bool | None = strawberry.field(
+        default=None,
+        description="Judge each successful probe with the summarization model; "
+        "default: true when the definition has a rubric.",
+    )
 
 
 @strawberry.enum
@@ -73,6 +85,7 @@ class RunMutation:
             preamble=input.preamble,
             dimensions=[{"name": d.name, "levels": d.levels} for d in input.dimensions or []],
             scenarios=input.scenarios,
+            rubric=input.rubric,
         )
         return DefinitionPayload(definition=DefinitionType.from_row(row))
 
@@ -101,6 +114,8 @@ class RunMutation:
             parse_id(input.definition_id, "definitionId"),
             input.models,
             None if input.sample_percentage is None else str(input.sample_percentage),
+            max_cost=None if input.max_cost is None else str(input.max_cost),
+            summarize=input.summarize,
         )
         return RunPayload(run=RunType.from_row(row))
 

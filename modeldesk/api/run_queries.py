@@ -11,12 +11,14 @@ import strawberry
 
 from modeldesk import runs
 from modeldesk.api.context import Info
+from modeldesk.api.estimate_types import RunEstimateType
 from modeldesk.api.fields import described
 from modeldesk.api.ids import parse_id
 from modeldesk.api.paging import check_page
 from modeldesk.api.run_loaders import load_definitions
-from modeldesk.api.run_types import DefinitionType, RunEstimateType, RunType
+from modeldesk.api.run_types import DefinitionType, RunType
 from modeldesk.db.run_tables import Definition
+from modeldesk.input_rules import as_db_id
 
 
 def prime_definitions(info: Info, rows: Iterable[Definition]) -> None:
@@ -35,9 +37,12 @@ class RunQuery:
         prime_definitions(info, rows)
         return [DefinitionType.from_row(row) for row in rows]
 
-    @strawberry.field
-    async def definition(self, info: Info, id: strawberry.ID) -> DefinitionType:
-        row = await runs.get_definition(info.context.db, parse_id(id))
+    @described("null when no definition has this id.")
+    async def definition(self, info: Info, id: strawberry.ID) -> DefinitionType | None:
+        pk = as_db_id(id)
+        row = None if pk is None else await runs.find_definition(info.context.db, pk)
+        if row is None:
+            return None
         prime_definitions(info, [row])
         return DefinitionType.from_row(row)
 
@@ -60,9 +65,11 @@ class RunQuery:
         )
         return [RunType.from_row(row) for row in rows]
 
-    @strawberry.field
-    async def run(self, info: Info, id: strawberry.ID) -> RunType:
-        return RunType.from_row(await runs.get_run(info.context.db, parse_id(id)))
+    @described("null when no run has this id.")
+    async def run(self, info: Info, id: strawberry.ID) -> RunType | None:
+        pk = as_db_id(id)
+        row = None if pk is None else await runs.find_run(info.context.db, pk)
+        return None if row is None else RunType.from_row(row)
 
     @described(
         "What createRun with the same arguments would cost: current prices times the average "

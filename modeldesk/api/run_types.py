@@ -9,25 +9,36 @@ from __future__ import annotations
 
 from datetime import datetime
 from decimal import Decimal
-from enum import Enum
+from typing import cast
 
 import strawberry
 from strawberry.scalars import JSON
 
-from modeldesk import runs
+from modeldesk import enums, runs
+from modeldesk.api.analysis_types import (
+    RunAnalysisType,
+    TranscriptSummaryType,
+    run_analysis,
+    transcript_summary,
+)
 from modeldesk.api.context import Info
 from modeldesk.api.fields import described
-from modeldesk.api.ids import to_id
+from modeldesk.api.ids import parse_id, to_id
+from modeldesk.api.paging import MAX_PAGE, check_page
 from modeldesk.api.run_loaders import (
+    load_attempts,
     load_cost_breakdowns,
     load_current_scenarios,
     load_definitions,
     load_models,
     load_probes,
+    load_retryable_failure_counts,
     load_run_models,
     load_scenarios,
-    load_transcripts,
+    load_transcript_counts,
+    load_transcript_pages,
 )
+from modeldesk.api.selection import in_slices, selects_field
 from modeldesk.api.types.catalog import LlmModelType
 from modeldesk.db import run_tables
 
@@ -36,19 +47,19 @@ def cost(value: Decimal) -> float:
     return float(value)
 
 
-@strawberry.enum
-class RunStatus(Enum):
-    PENDING = "PENDING"
-    RUNNING = "RUNNING"
-    COMPLETED = "COMPLETED"
-    CANCELLED = "CANCELLED"
-    FAILED = "FAILED"
+# Registers the service's enum as the GraphQL `RunStatus` (it returns the same class).
+strawberry.enum(
+    enums.RunStatus,
+    name="RunStatus",
+    description="PAUSED: no new call starts until resumed. BUDGET_EXCEEDED: stopped by maxCost.",
+)
 
 
-@strawberry.enum(description="What an estimate's token counts rest on.")
-class EstimateBasis(Enum):
-    HISTORY = "HISTORY"
-    FALLBACK = "FALLBACK"
+strawberry.enum(
+    enums.TranscriptStatus,
+    name="TranscriptStatus",
+    description="SKIPPED: not called, the run's budget could not cover it.",
+)
 
 
 @strawberry.type(name="Dimension")
@@ -84,6 +95,9 @@ class DefinitionType:
     expansion_error: str | None = strawberry.field(
         description="Why the latest expansion failed; the previous scenarios were kept."
     )
+    rubric: str | None = strawberry.field(
+        description="How the summarization model judges an answer of this definition's runs."
+    )
     row: strawberry.Private[run_tables.Definition]
 
     @classmethod
@@ -101,6 +115,7 @@ class DefinitionType:
             created_at=row.created_at,
             expansion_status=row.expansion_status,
             expansion_error=row.expansion_error,
+            rubric=row.rubric,
             row=row,
         )
 
@@ -115,6 +130,8 @@ class RunProgressType:
     total: int
     completed: int = strawberry.field(description="Probes that succeeded.")
     failed: int = strawberry.field(description="Probes that failed for good.")
+    skipped: int = strawberry.field(description="Probes not called: the budget cap was reached.")
+    cancelled: int = strawberry.field(description="Probes not called: the run was cancelled.")
 
 
 @strawberry.type(name="ModelCost")
@@ -134,7 +151,10 @@ class ModelCostType:
 
 @strawberry.type(name="CostBreakdown", description="From the transcripts' cost snapshots.")
 class CostBreakdownType:
-    total_cost: float
+    total_cost: float = strawberry.field(description="Probes plus infrastructure calls.")
+    infrastructure_cost: float = strawberry.field(
+        description="The summarization model's calls for this run, inside totalCost."
+    )
     input_tokens: int
     output_tokens: int
     probe_count: int
@@ -145,7 +165,8 @@ class CostBreakdownType:
     def from_breakdown(cls, breakdown: runs.CostBreakdown) -> CostBreakdownType:
         total = breakdown.total
         return cls(
-            total_cost=cost(total.cost),
+            total_cost=cost(breakdown.total_cost),
+            infrastructure_cost=cost(breakdown.infrastructure_cost),
             input_tokens=total.input_tokens,
             output_tokens=total.output_tokens,
             probe_count=total.probe_count,
@@ -165,15 +186,25 @@ class CostBreakdownType:
         )
 
 
+@strawberry.type(name="TranscriptAttempt", description="One failed call of the probe.")
+class TranscriptAttemptType:
+    started_at: datetime | None
+    error_code: str
+    message: str | None
+
+
 @strawberry.type(name="Transcript")
 class TranscriptType:
     id: strawberry.ID
-    status: str = strawberry.field(description="SUCCEEDED or FAILED.")
+    status: str = strawberry.field(description="SUCCEEDED, FAILED or SKIPPED (over budget).")
     error_code: str | None
     response: str | None
     input_tokens: int
     output_tokens: int
     cached_input_tokens: int
+    cache_write_tokens: int = strawberry.field(
+        description="Prompt tokens written to the provider's cache (part of inputTokens)."
+    )
     reasoning_tokens: int
     estimated_cost: float
     cost_snapshot: JSON | None = strawberry.field(description="The exact prices used.")
@@ -192,6 +223,7 @@ class TranscriptType:
             input_tokens=row.input_tokens,
             output_tokens=row.output_tokens,
             cached_input_tokens=row.cached_input_tokens,
+            cache_write_tokens=row.cache_write_tokens,
             reasoning_tokens=row.reasoning_tokens,
             estimated_cost=cost(row.estimated_cost),
             cost_snapshot=row.cost_snapshot,
@@ -200,6 +232,10 @@ class TranscriptType:
             created_at=row.created_at,
             row=row,
         )
+
+    @described("The summarization model's score and summary; null when not summarized.")
+    async def summary(self, info: Info) -> TranscriptSummaryType | None:
+        return await transcript_summary(info, self.row.id)
 
     @strawberry.field
     async def scenario(self, info: Info) -> ScenarioType:
@@ -218,18 +254,42 @@ class TranscriptType:
         probe = await info.context.loader(load_probes).load(self.row.probe_id)
         return probe.error_message
 
+    @described("Whether the failure may pass on a retry (retryFailedProbes queues those again).")
+    async def retryable(self, info: Info) -> bool | None:
+        if self.row.status != "FAILED":
+            return None
+        probe = await info.context.loader(load_probes).load(self.row.probe_id)
+        return probe.retryable
+
+    @described("Every failed call of this probe, oldest first, earlier retries included.")
+    async def attempts(self, info: Info) -> list[TranscriptAttemptType]:
+        rows = await info.context.loader(load_attempts).load(self.row.probe_id)
+        return [
+            TranscriptAttemptType(
+                started_at=row.started_at, error_code=row.error_code, message=row.message
+            )
+            for row in rows
+        ]
+
 
 @strawberry.type(name="Run")
 class RunType:
     id: strawberry.ID
-    status: RunStatus
+    status: enums.RunStatus
     sample_percentage: float
+    max_cost: float | None = strawberry.field(
+        description="The budget cap in USD; null for none. Recorded plus reserved cost stays "
+        "within it."
+    )
     progress: RunProgressType
     created_by: str
     created_at: datetime
     started_at: datetime | None
     finished_at: datetime | None
     cancelled_by: str | None
+    summarize: bool = strawberry.field(
+        description="Each successful probe is judged by the summarization model."
+    )
     row: strawberry.Private[run_tables.Run]
 
     @classmethod
@@ -237,16 +297,22 @@ class RunType:
         progress = runs.run_progress(row)
         return cls(
             id=to_id(row.id),
-            status=RunStatus(row.status),
+            status=enums.RunStatus(row.status),
             sample_percentage=float(row.sample_percentage),
+            max_cost=None if row.max_cost is None else cost(row.max_cost),
             progress=RunProgressType(
-                total=progress.total, completed=progress.completed, failed=progress.failed
+                total=progress.total,
+                completed=progress.completed,
+                failed=progress.failed,
+                skipped=progress.skipped,
+                cancelled=progress.cancelled,
             ),
             created_by=row.created_by,
             created_at=row.created_at,
             started_at=row.started_at,
             finished_at=row.finished_at,
             cancelled_by=row.cancelled_by,
+            summarize=row.summarize,
             row=row,
         )
 
@@ -260,62 +326,56 @@ class RunType:
         rows = await info.context.loader(load_run_models).load(self.row.id)
         return [LlmModelType.from_row(row) for row in rows]
 
+    @described("Scores per model and the written comparison; null when the run does not summarize.")
+    async def analysis(self, info: Info) -> RunAnalysisType | None:
+        return await run_analysis(info, self.row.id, self.row.summarize)
+
     @strawberry.field
     async def cost_breakdown(self, info: Info) -> CostBreakdownType:
         breakdown = await info.context.loader(load_cost_breakdowns).load(self.row.id)
         return CostBreakdownType.from_breakdown(breakdown)
 
-    @described("Every recorded outcome: successes and final failures.")
-    async def transcripts(self, info: Info) -> list[TranscriptType]:
-        rows = await info.context.loader(load_transcripts).load(self.row.id)
-        return [TranscriptType.from_row(row) for row in rows]
+    @described("Failed probes whose failure was retryable: what retryFailedProbes would queue.")
+    async def retryable_failed_count(self, info: Info) -> int:
+        return await info.context.loader(load_retryable_failure_counts).load(self.row.id)
 
-
-@strawberry.type(name="ModelEstimate")
-class ModelEstimateType:
-    model: LlmModelType
-    probe_count: int
-    input_tokens: int
-    output_tokens: int
-    input_price: float
-    output_price: float
-    cost: float
-    basis: EstimateBasis
-    basis_detail: str
-    unpriced: bool = strawberry.field(
-        description="No price is recorded; charged at the provider's default or fallback prices."
+    @described(
+        "Recorded outcomes (successes, final failures, skipped probes), oldest first, a page "
+        "at a time (limit at most 500); the export takes them all."
     )
-
-    @classmethod
-    def from_estimate(cls, line: runs.ModelEstimate) -> ModelEstimateType:
-        return cls(
-            model=LlmModelType.from_row(line.target.model, line.target.provider),
-            probe_count=line.probe_count,
-            input_tokens=line.input_tokens,
-            output_tokens=line.output_tokens,
-            input_price=float(line.input_price),
-            output_price=float(line.output_price),
-            cost=cost(line.cost),
-            basis=EstimateBasis(line.basis),
-            basis_detail=line.basis_detail,
-            unpriced=line.unpriced,
+    async def transcripts(
+        self,
+        info: Info,
+        limit: int = MAX_PAGE,
+        offset: int = 0,
+        status: enums.TranscriptStatus | None = None,
+        model_id: strawberry.ID | None = None,
+    ) -> list[TranscriptType]:
+        check_page(limit, offset)
+        page = runs.TranscriptPage(
+            run_id=self.row.id,
+            limit=limit,
+            offset=offset,
+            status=status,
+            model_id=None if model_id is None else parse_id(model_id, "modelId"),
+            with_response=selects_field(info, "response"),
         )
+        rows = await info.context.loader(load_transcript_pages).load(page)
+        # An async iterable: graphql-core completes it item by item, and the loop
+        # gets a turn every few items instead of after all 500 (SPEC 9.7).
+        return cast(list[TranscriptType], in_slices([TranscriptType.from_row(r) for r in rows]))
 
-
-@strawberry.type(name="RunEstimate")
-class RunEstimateType:
-    definition_id: strawberry.ID
-    scenario_count: int
-    total_cost: float
-    unpriced: bool
-    per_model: list[ModelEstimateType]
-
-    @classmethod
-    def from_estimate(cls, estimate: runs.RunEstimate) -> RunEstimateType:
-        return cls(
-            definition_id=to_id(estimate.definition_id),
-            scenario_count=estimate.scenario_count,
-            total_cost=cost(estimate.total_cost),
-            unpriced=estimate.unpriced,
-            per_model=[ModelEstimateType.from_estimate(line) for line in estimate.per_model],
+    @described("How many transcripts match these filters: the length of all pages together.")
+    async def transcript_count(
+        self,
+        info: Info,
+        status: enums.TranscriptStatus | None = None,
+        model_id: strawberry.ID | None = None,
+    ) -> int:
+        page = runs.TranscriptPage(
+            run_id=self.row.id,
+            limit=MAX_PAGE,
+            status=status,
+            model_id=None if model_id is None else parse_id(model_id, "modelId"),
         )
+        return await info.context.loader(load_transcript_counts).load(page)

@@ -16,9 +16,7 @@ from strawberry.extensions import (
     AddValidationRules,
     MaxAliasesLimiter,
     MaxTokensLimiter,
-    ParserCache,
     QueryDepthLimiter,
-    ValidationCache,
 )
 from strawberry.tools import merge_types
 from strawberry.types.graphql import OperationType
@@ -26,12 +24,22 @@ from strawberry.types.graphql import OperationType
 from modeldesk.api import catalog_queries
 from modeldesk.api.catalog_mutations import CatalogMutation
 from modeldesk.api.catalog_queries import CatalogQuery
+from modeldesk.api.documents import CachedDocuments, DocumentCache
+from modeldesk.api.price_fields import PriceMutation, PriceQuery
+from modeldesk.api.run_control_mutations import RunControlMutation
 from modeldesk.api.run_mutations import RunMutation
 from modeldesk.api.run_queries import RunQuery
+from modeldesk.api.spend_fields import SpendQuery
 from modeldesk.api.token_fields import TokenMutation, TokenQuery
 
-QUERY_PARTS: tuple[type, ...] = (CatalogQuery, TokenQuery, RunQuery)
-MUTATION_PARTS: tuple[type, ...] = (CatalogMutation, TokenMutation, RunMutation)
+QUERY_PARTS: tuple[type, ...] = (CatalogQuery, TokenQuery, RunQuery, PriceQuery, SpendQuery)
+MUTATION_PARTS: tuple[type, ...] = (
+    CatalogMutation,
+    TokenMutation,
+    RunMutation,
+    PriceMutation,
+    RunControlMutation,
+)
 
 # Root query fields whose answers the response cache may keep (see api.cache).
 CACHEABLE_ROOT_FIELDS: frozenset[str] = catalog_queries.CACHEABLE_FIELDS
@@ -40,6 +48,9 @@ MAX_DEPTH = 6
 MAX_ALIASES = 15
 MAX_TOKENS = 2000
 ALLOWED_OPERATIONS = frozenset({OperationType.QUERY, OperationType.MUTATION})
+# Parsed and validated documents, shared by every request of the process like the
+# schema itself; `mount_api` sets its byte budget from MODELDESK_CACHE_MB.
+DOCUMENTS = DocumentCache(max_bytes=32 * 1024 * 1024)
 
 # Built once: the validation cache keys on the rule classes, and every limiter
 # instance creates classes of its own, so per-request limiters would never hit it.
@@ -62,8 +73,7 @@ def build_schema() -> Schema:
         extensions=[
             lambda: AddValidationRules(LIMIT_RULES),
             lambda: MaxTokensLimiter(max_token_count=MAX_TOKENS),
-            lambda: ParserCache(maxsize=256),
-            lambda: ValidationCache(maxsize=256),
+            lambda: CachedDocuments(DOCUMENTS),
         ],
     )
 

@@ -25,8 +25,11 @@ from modeldesk.db.session import Database
 from modeldesk.db.tables import ApiToken
 from modeldesk.enums import Role
 from modeldesk.errors import ConflictError, NotFoundError, UnauthenticatedError, ValidationError
+from modeldesk.input_rules import clean_text, echoed, is_db_id
 
 logger = logging.getLogger(__name__)
+
+_BEARER = "bearer "
 
 TOKEN_PREFIX = "mdk_"
 TOKEN_CHANNEL = "modeldesk_tokens"
@@ -70,10 +73,10 @@ async def create_token(
     try:
         role = Role(role)
     except ValueError as exc:
-        raise ValidationError(f"Unknown role {role!r}; use admin or viewer.", field="role") from exc
-    name = name.strip()
-    if not name or len(name) > 200:
-        raise ValidationError("A token name must be 1 to 200 characters.", field="name")
+        raise ValidationError(
+            f"Unknown role {echoed(role)}; use admin or viewer.", field="role"
+        ) from exc
+    name = clean_text(name, "name")
     plain = TOKEN_PREFIX + secrets.token_urlsafe(32)
     row = ApiToken(
         name=name, role=role.value, token_hash=hash_token(plain), token_prefix=plain[:12]
@@ -84,6 +87,13 @@ async def create_token(
         await _record_change(session, actor, "token.create", row, before=None)
     logger.info("token #%s (%s, %s) created by %s", row.id, row.role, row.name, actor.name)
     return row, plain
+
+
+def bearer_token(authorization: str | None) -> str | None:
+    """The token of an `Authorization: Bearer <token>` header (any case); None otherwise."""
+    if authorization and authorization[: len(_BEARER)].lower() == _BEARER:
+        return authorization[len(_BEARER) :].strip() or None
+    return None
 
 
 async def authenticate_token(db: Database, token: str | None) -> Principal:
@@ -132,8 +142,10 @@ async def revoke_token(db: Database, token_id: int, *, actor: Principal = MAINTE
     actor.require_admin("revoking API tokens")
     async with db.transaction() as session:
         active_admins = await _lock_active_admin_ids(session)
-        row = await session.scalar(
-            select(ApiToken).where(ApiToken.id == token_id).with_for_update()
+        row = (
+            await session.scalar(select(ApiToken).where(ApiToken.id == token_id).with_for_update())
+            if is_db_id(token_id)
+            else None
         )
         if row is None:
             raise NotFoundError(f"No token with id {token_id}.")

@@ -5,7 +5,7 @@ hold no catalogue rules of their own. Mutations take the acting `Principal` and
 refuse non-admins themselves.
 """
 
-from modeldesk.catalog.audit import list_audit_entries
+from modeldesk.catalog.audit import base_url_changes, list_audit_entries
 from modeldesk.catalog.availability import provider_has_key
 from modeldesk.catalog.infra import (
     InfraModelResolution,
@@ -26,6 +26,9 @@ from modeldesk.catalog.models import (
 from modeldesk.catalog.prices import price_history_by_model_ids
 from modeldesk.catalog.providers import create_provider, update_provider
 from modeldesk.catalog.queries import (
+    find_model,
+    find_model_by_identifier,
+    find_provider,
     get_model,
     get_model_by_identifier,
     get_provider,
@@ -39,6 +42,7 @@ from modeldesk.catalog.queries import (
 )
 from modeldesk.catalog.settings import (
     INFRA_PURPOSES,
+    find_setting,
     get_setting,
     infra_setting_key,
     list_settings,
@@ -56,12 +60,17 @@ __all__ = [
     "ProviderCreate",
     "ProviderUpdate",
     "SetDefaultResult",
+    "base_url_changes",
     "choose_infra_model",
     "create_model",
     "create_provider",
     "current_catalog_version",
     "default_successor",
     "deprecate_model",
+    "find_model",
+    "find_model_by_identifier",
+    "find_provider",
+    "find_setting",
     "get_model",
     "get_model_by_identifier",
     "get_provider",

@@ -2,8 +2,8 @@
 
 from __future__ import annotations
 
-from modeldesk.config import api_key_from_env
 from modeldesk.db.tables import LlmProvider
+from modeldesk.llm.key_routing import api_key_from_env
 
 
 def provider_has_key(provider: LlmProvider, environ: dict[str, str] | None = None) -> bool:

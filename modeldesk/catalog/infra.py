@@ -20,6 +20,7 @@ from modeldesk.catalog.settings import infra_setting_key
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider, SystemSetting
 from modeldesk.errors import ModelNotFoundError
+from modeldesk.llm import ProviderTarget, make_target
 
 logger = logging.getLogger(__name__)
 
@@ -33,6 +34,21 @@ class InfraModelResolution:
     is_fallback: bool
     # Why the configured model was not used; None when it was.
     reason: str | None
+
+    def target(self) -> ProviderTarget:
+        """Where to call the model; raises a `ModeldeskError` when its key is unreadable."""
+        return model_target(self.model, self.provider)
+
+
+def model_target(model: LlmModel, provider: LlmProvider) -> ProviderTarget:
+    """A model's call target from its catalogue rows."""
+    return make_target(
+        provider_name=provider.name,
+        api_style=provider.api_style,
+        model_id=model.model_id,
+        base_url=provider.base_url,
+        api_key_env=provider.api_key_env,
+    )
 
 
 def _price_rank(model: LlmModel) -> tuple[int, Decimal]:

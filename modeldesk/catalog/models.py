@@ -2,8 +2,10 @@
 
 Anything that touches a provider's default first locks that provider's row, so
 concurrent default changes queue up instead of racing; the partial unique index
-stays the final guard. Each change writes its audit entry and bumps the
-catalogue version in the same transaction.
+stays the final guard. Run creation share-locks the same rows in the same order
+while it checks its target models (`runs.model_selection`), so a deprecation
+and a run being created wait for each other instead of racing. Each change
+writes its audit entry and bumps the catalogue version in the same transaction.
 """
 
 from __future__ import annotations
@@ -19,6 +21,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.catalog.audit import model_snapshot, record_audit
 from modeldesk.catalog.inputs import ModelCreate, ModelUpdate
 from modeldesk.catalog.integrity import translate_integrity_error
+from modeldesk.catalog.price_sets import tier_columns
 from modeldesk.db.catalog_version import bump_catalog_version
 from modeldesk.db.price_versions import open_price_version
 from modeldesk.db.session import Database
@@ -113,6 +116,8 @@ async def create_model(db: Database, actor: Principal, data: ModelCreate) -> Llm
                 cost_input_per_million=data.cost_input_per_million,
                 cost_output_per_million=data.cost_output_per_million,
                 cost_cached_input_per_million=data.cost_cached_input_per_million,
+                cost_cache_write_per_million=data.cost_cache_write_per_million,
+                **tier_columns(data.long_context_tier),
                 status=ModelStatus.ACTIVE.value,
                 is_default=data.set_as_default,
             )
@@ -141,11 +146,21 @@ async def update_model(
         if data.display_name is not None:
             model.display_name = data.display_name
         prices_changed = False
-        for field in ("cost_input_per_million", "cost_output_per_million"):
+        for field in (
+            "cost_input_per_million",
+            "cost_output_per_million",
+            "cost_cached_input_per_million",
+            "cost_cache_write_per_million",
+        ):
             new = getattr(data, field)
             if new is not None and new != getattr(model, field):
                 setattr(model, field, new)
                 prices_changed = True
+        if data.long_context_tier is not None or data.clear_long_context_tier:
+            for column, new in tier_columns(data.long_context_tier).items():
+                if new != getattr(model, column):
+                    setattr(model, column, new)
+                    prices_changed = True
         await session.flush()
         if prices_changed:
             await open_price_version(session, model)

@@ -2,11 +2,18 @@
 
 A provider's limits are read by every worker every few seconds, so an edit here
 is how an operator steers live parallelism and requests per minute.
+
+Its default prices are what a model of it with no price of its own is charged
+(`llm.fallback_quote`), flagged `unpriced`. The schema keeps no history table
+for them: a call records the prices it was charged in its cost snapshot, so no
+past cost depends on them, and every change is in the audit log with the
+prices before and after.
 """
 
 from __future__ import annotations
 
 import logging
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
@@ -18,13 +25,32 @@ from modeldesk.catalog.integrity import translate_integrity_error
 from modeldesk.db.catalog_version import bump_catalog_version
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
-from modeldesk.errors import NotFoundError
+from modeldesk.errors import NotFoundError, ValidationError
+from modeldesk.llm.key_routing import current_routing
 
 logger = logging.getLogger(__name__)
 
 
+def _default_prices(snapshot: dict[str, Any]) -> str:
+    return f"{snapshot['default_input_price']}/{snapshot['default_output_price']}"
+
+
+def _check_key_routing(name: str, key_variable: str | None, base_url: str | None) -> None:
+    """Refuse a key variable that may not hold a key, or a base URL its key may not go to
+    (see `llm.key_routing`; the same rules are checked again at each call)."""
+    routing = current_routing()
+    if key_variable is not None:
+        refusal = routing.key_variable_refusal(key_variable)
+        if refusal is not None:
+            raise ValidationError(f"apiKeyEnv: {refusal}", field="apiKeyEnv")
+    refusal = routing.destination_refusal(name, key_variable, base_url)
+    if refusal is not None:
+        raise ValidationError(f"baseUrl: {refusal}", field="baseUrl")
+
+
 async def create_provider(db: Database, actor: Principal, data: ProviderCreate) -> LlmProvider:
     actor.require_admin("creating a provider")
+    _check_key_routing(data.name, data.api_key_env, data.base_url)
     provider = LlmProvider(
         name=data.name,
         display_name=data.display_name,
@@ -33,6 +59,9 @@ async def create_provider(db: Database, actor: Principal, data: ProviderCreate) 
         api_key_env=data.api_key_env,
         max_parallel_requests=data.max_parallel_requests,
         requests_per_minute=data.requests_per_minute,
+        default_input_price=data.default_input_price,
+        default_output_price=data.default_output_price,
+        reference_provider=data.reference_provider,
         is_enabled=True,
     )
     try:
@@ -73,9 +102,17 @@ async def update_provider(
         if data.is_enabled is not None:
             provider.is_enabled = data.is_enabled
         if data.base_url is not None or data.clear_base_url:
+            _check_key_routing(provider.name, provider.api_key_env, data.base_url)
             provider.base_url = data.base_url
         if data.display_name is not None:
             provider.display_name = data.display_name
+        if data.reference_provider is not None or data.clear_reference_provider:
+            provider.reference_provider = data.reference_provider
+        for field in ("default_input_price", "default_output_price"):
+            # Compared as numbers, so "2.50" over 2.5 is no change and writes no audit entry.
+            new = getattr(data, field)
+            if new is not None and new != getattr(provider, field):
+                setattr(provider, field, new)
         await session.flush()
         await session.refresh(provider)
         after = provider_snapshot(provider)
@@ -90,6 +127,22 @@ async def update_provider(
                 after=after,
             )
             await bump_catalog_version(session)
+    if _default_prices(after) != _default_prices(before):
+        logger.info(
+            "provider %s default prices per million (input/output) %s -> %s by %s",
+            provider.name,
+            _default_prices(before),
+            _default_prices(after),
+            actor.name,
+        )
+    if after["base_url"] != before["base_url"]:
+        logger.info(
+            "provider %s base URL %s -> %s by %s",
+            provider.name,
+            before["base_url"] or "(default)",
+            after["base_url"] or "(default)",
+            actor.name,
+        )
     if data.max_parallel_requests == 0:
         logger.warning(
             "provider %s has max_parallel_requests 0; workers treat it as 1", provider.name

@@ -2,6 +2,8 @@
 
 Every "by ids" function answers a whole batch with one query, so a nested
 GraphQL field or a page listing many rows never turns into N+1 queries.
+Each `find_*` answers None when nothing matches (the API's nullable lookups),
+its `get_*` twin raises NOT_FOUND for callers that need the row.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.enums import ModelStatus
 from modeldesk.errors import NotFoundError
+from modeldesk.input_rules import echoed, is_db_id, is_storable_text
 
 
 async def list_providers(db: Database) -> list[LlmProvider]:
@@ -23,9 +26,15 @@ async def list_providers(db: Database) -> list[LlmProvider]:
         return list(await session.scalars(select(LlmProvider).order_by(LlmProvider.id)))
 
 
-async def get_provider(db: Database, provider_id: int) -> LlmProvider:
+async def find_provider(db: Database, provider_id: int) -> LlmProvider | None:
+    if not is_db_id(provider_id):
+        return None
     async with db.session() as session:
-        provider = await session.get(LlmProvider, provider_id)
+        return await session.get(LlmProvider, provider_id)
+
+
+async def get_provider(db: Database, provider_id: int) -> LlmProvider:
+    provider = await find_provider(db, provider_id)
     if provider is None:
         raise NotFoundError(f"No provider with id {provider_id}.")
     return provider
@@ -35,7 +44,7 @@ async def get_provider_by_name(db: Database, name: str) -> LlmProvider:
     async with db.session() as session:
         provider = await session.scalar(select(LlmProvider).where(LlmProvider.name == name))
     if provider is None:
-        raise NotFoundError(f"No provider named {name!r}.")
+        raise NotFoundError(f"No provider named {echoed(name)}.")
     return provider
 
 
@@ -72,21 +81,36 @@ async def models_by_ids(db: Database, ids: Sequence[int]) -> dict[int, LlmModel]
         return {row.id: row for row in rows}
 
 
-async def get_model(db: Database, model_id: int) -> LlmModel:
+async def find_model(db: Database, model_id: int) -> LlmModel | None:
+    if not is_db_id(model_id):
+        return None
     async with db.session() as session:
-        model = await session.get(LlmModel, model_id)
+        return await session.get(LlmModel, model_id)
+
+
+async def get_model(db: Database, model_id: int) -> LlmModel:
+    model = await find_model(db, model_id)
     if model is None:
         raise NotFoundError(f"No model with id {model_id}.")
     return model
 
 
-async def get_model_by_identifier(db: Database, provider_name: str, model_id: str) -> LlmModel:
+async def find_model_by_identifier(
+    db: Database, provider_name: str, model_id: str
+) -> LlmModel | None:
+    if not (is_storable_text(provider_name) and is_storable_text(model_id)):
+        return None
     async with db.session() as session:
-        model = await session.scalar(
+        model: LlmModel | None = await session.scalar(
             select(LlmModel)
             .join(LlmProvider, LlmProvider.id == LlmModel.provider_id)
             .where(LlmProvider.name == provider_name, LlmModel.model_id == model_id)
         )
+    return model
+
+
+async def get_model_by_identifier(db: Database, provider_name: str, model_id: str) -> LlmModel:
+    model = await find_model_by_identifier(db, provider_name, model_id)
     if model is None:
         raise NotFoundError(f"No model {provider_name}/{model_id}.")
     return model

@@ -1,4 +1,9 @@
-"""System settings: JSON values under fixed keys, validated per key."""
+"""System settings: JSON values under keys, validated per key.
+
+Keys are single-line text and values JSON that jsonb can hold (`input_rules`);
+a lookup by a key no row could have finds nothing instead of failing in the
+database.
+"""
 
 from __future__ import annotations
 
@@ -10,11 +15,11 @@ from sqlalchemy.dialects.postgresql import insert
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog.audit import record_audit
-from modeldesk.catalog.inputs import clean_text
 from modeldesk.db.catalog_version import bump_catalog_version
 from modeldesk.db.session import Database
 from modeldesk.db.tables import SystemSetting
 from modeldesk.errors import NotFoundError, ValidationError
+from modeldesk.input_rules import check_json, clean_text, echoed, is_storable_text
 
 INFRA_PURPOSES = ("scenario_expansion", "summarization", "analysis")
 INFRA_KEY_PREFIX = "infra_model_"
@@ -24,7 +29,7 @@ MAX_VALUE_BYTES = 64 * 1024
 def infra_setting_key(purpose: str) -> str:
     if purpose not in INFRA_PURPOSES:
         raise ValidationError(
-            f"Unknown purpose {purpose!r}; use one of {', '.join(INFRA_PURPOSES)}.",
+            f"Unknown purpose {echoed(purpose)}; use one of {', '.join(INFRA_PURPOSES)}.",
             field="purpose",
         )
     return INFRA_KEY_PREFIX + purpose
@@ -37,10 +42,13 @@ def parse_setting_value(raw: Any) -> Any:
             return json.loads(raw)
         except json.JSONDecodeError as exc:
             raise ValidationError(f"value is not valid JSON: {exc.msg}.", field="value") from exc
+        except RecursionError as exc:
+            raise ValidationError("value is nested too deeply.", field="value") from exc
     return raw
 
 
 def validate_setting(key: str, value: Any) -> Any:
+    check_json(value, "value")
     try:
         encoded = json.dumps(value)
     except (TypeError, ValueError) as exc:
@@ -66,11 +74,18 @@ async def list_settings(db: Database) -> list[SystemSetting]:
         return list(await session.scalars(select(SystemSetting).order_by(SystemSetting.key)))
 
 
-async def get_setting(db: Database, key: str) -> SystemSetting:
+async def find_setting(db: Database, key: str) -> SystemSetting | None:
+    """The setting under `key`, or None when there is none (or none could exist)."""
+    if not is_storable_text(key):
+        return None
     async with db.session() as session:
-        setting = await session.get(SystemSetting, key)
+        return await session.get(SystemSetting, key)
+
+
+async def get_setting(db: Database, key: str) -> SystemSetting:
+    setting = await find_setting(db, key)
     if setting is None:
-        raise NotFoundError(f"No setting {key!r}.")
+        raise NotFoundError(f"No setting {echoed(key)}.")
     return setting
 
 

@@ -10,7 +10,7 @@ from __future__ import annotations
 from sqlalchemy import func, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.db.tables import LlmModel, LlmModelPriceVersion
+from modeldesk.db.tables import PRICE_COLUMNS, LlmModel, LlmModelPriceVersion
 
 
 async def open_price_version(session: AsyncSession, model: LlmModel) -> None:
@@ -30,9 +30,8 @@ async def open_price_version(session: AsyncSession, model: LlmModel) -> None:
     session.add(
         LlmModelPriceVersion(
             model_id=model.id,
-            cost_input_per_million=model.cost_input_per_million,
-            cost_output_per_million=model.cost_output_per_million,
-            cost_cached_input_per_million=model.cost_cached_input_per_million,
+            # Every price column, tier included: a version holds the whole price set.
+            **{column: getattr(model, column) for column in PRICE_COLUMNS},
             effective_from=now,
         )
     )

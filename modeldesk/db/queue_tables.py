@@ -1,4 +1,5 @@
-"""Shared per-provider state of the probe queue: holds, the requests-per-minute window.
+"""Shared per-provider state of the probe queue: holds, the requests-per-minute window,
+the last failed call.
 
 Every worker on every machine reads and writes these rows, so a provider's hold
 and its call budget are one fact for the whole fleet, not one per process.
@@ -71,3 +72,17 @@ class ProviderWaitingLine(Base):
         BigInteger, ForeignKey("llm_providers.id", ondelete="CASCADE"), primary_key=True
     )
     next_turn_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+
+
+class ProviderLastError(Base):
+    """The provider's most recent failed call, from any worker, for the live provider view."""
+
+    __tablename__ = "provider_last_errors"
+
+    provider_id: Mapped[int] = mapped_column(
+        BigInteger, ForeignKey("llm_providers.id", ondelete="CASCADE"), primary_key=True
+    )
+    failed_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), nullable=False)
+    code: Mapped[str] = mapped_column(Text, nullable=False)
+    # Already redacted by the adapter that raised it: no key can be stored here.
+    message: Mapped[str] = mapped_column(Text, nullable=False)

@@ -32,9 +32,11 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modeldesk.db.tables import Base
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 
-RUN_STATUSES = ("PENDING", "RUNNING", "COMPLETED", "CANCELLED", "FAILED")
-PROBE_STATES = ("PENDING", "RUNNING", "SUCCEEDED", "FAILED", "CANCELLED")
+RUN_STATUSES = tuple(status.value for status in RunStatus)
+PROBE_STATES = tuple(state.value for state in ProbeState)
+TRANSCRIPT_STATUSES = tuple(status.value for status in TranscriptStatus)
 EXPANSION_STATUSES = ("QUEUED", "SUCCEEDED", "FAILED")
 
 
@@ -74,6 +76,8 @@ class Definition(Base):
     preamble: Mapped[str | None] = mapped_column(Text)
     template: Mapped[str] = mapped_column(Text, nullable=False)
     dimensions: Mapped[Any] = mapped_column(JSONB, nullable=False, server_default="[]")
+    # How the summarization model judges an answer (SPEC 9.5); None: no judging by default.
+    rubric: Mapped[str | None] = mapped_column(Text)
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     # The latest LLM expansion: its state and, when it failed, why (old scenarios are kept).
     expansion_status: Mapped[str | None] = mapped_column(String(20))
@@ -121,8 +125,13 @@ class Run(Base):
             "sample_percentage > 0 AND sample_percentage <= 100", name="sample_percentage_range"
         ),
         CheckConstraint(
-            "total >= 0 AND completed >= 0 AND failed >= 0 AND completed + failed <= total",
+            "total >= 0 AND completed >= 0 AND failed >= 0 AND skipped >= 0 AND cancelled >= 0"
+            " AND completed + failed + skipped + cancelled <= total",
             name="progress_consistent",
+        ),
+        CheckConstraint(
+            "(max_cost IS NULL OR max_cost >= 0) AND spent_cost >= 0 AND reserved_cost >= 0",
+            name="costs_non_negative",
         ),
     )
 
@@ -137,6 +146,18 @@ class Run(Base):
     total: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
     completed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
     failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    # Probes never called: SKIPPED once the budget cap was reached, or CANCELLED.
+    # With completed and failed they reach total when the last probe is done.
+    skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    cancelled: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    # The budget cap in USD (None: no cap), the cost recorded so far (the sum of
+    # the transcripts' costs) and the expected cost of the calls in flight; the
+    # probe step keeps spent + reserved within max_cost (see runs.budget).
+    max_cost: Mapped[Decimal | None] = mapped_column(Numeric)
+    spent_cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
+    reserved_cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
+    # Each successful probe is judged by the summarization model (SPEC 9.5).
+    summarize: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql("false"))
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
     created_at: Mapped[datetime] = _now()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
@@ -152,6 +173,10 @@ class RunModel(Base):
     run_id: Mapped[int] = mapped_column(_restrict("runs.id"), primary_key=True)
     model_id: Mapped[int] = mapped_column(_restrict("llm_models.id"), primary_key=True, index=True)
     position: Mapped[int] = mapped_column(Integer, nullable=False)
+    # Average tokens of the model's earlier successful transcripts when the run
+    # was created (None: none yet); what a capped run reserves per call.
+    expected_input_tokens: Mapped[int | None] = mapped_column(Integer)
+    expected_output_tokens: Mapped[int | None] = mapped_column(Integer)
 
 
 class Probe(Base):
@@ -166,6 +191,7 @@ class Probe(Base):
             name="counters_non_negative",
         ),
         CheckConstraint("internal_errors >= 0", name="internal_errors_non_negative"),
+        CheckConstraint("reserved_cost >= 0", name="reserved_cost_non_negative"),
         Index("ix_probes_run_id_state", "run_id", "state"),
     )
 
@@ -188,6 +214,24 @@ class Probe(Base):
     created_at: Mapped[datetime] = _now()
     started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
     finished_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # When the current (or last) call started; each failed attempt records it.
+    call_started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    # The expected cost held for the call in flight, in a capped run (see runs.budget).
+    reserved_cost: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+class ProbeAttempt(Base):
+    """One failed call of a probe; kept when the probe is retried, so no failure is lost."""
+
+    __tablename__ = "probe_attempts"
+    __table_args__ = (Index("ix_probe_attempts_probe_id_id", "probe_id", "id"),)
+
+    id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
+    probe_id: Mapped[int] = mapped_column(_restrict("probes.id"), nullable=False)
+    started_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True))
+    error_code: Mapped[str] = mapped_column(String(40), nullable=False)
+    message: Mapped[str | None] = mapped_column(Text)
+    created_at: Mapped[datetime] = _now()
 
 
 class Transcript(Base):
@@ -198,13 +242,16 @@ class Transcript(Base):
         UniqueConstraint(
             "run_id", "scenario_id", "model_id", name="uq_transcripts_run_scenario_model"
         ),
-        CheckConstraint("status IN ('SUCCEEDED', 'FAILED')", name="status_known"),
+        CheckConstraint(_one_of("status", TRANSCRIPT_STATUSES), name="status_known"),
         CheckConstraint(
             "input_tokens >= 0 AND output_tokens >= 0 AND cached_input_tokens >= 0"
             " AND reasoning_tokens >= 0",
             name="tokens_non_negative",
         ),
         CheckConstraint("estimated_cost >= 0", name="cost_non_negative"),
+        CheckConstraint("cache_write_tokens >= 0", name="cache_write_tokens_non_negative"),
+        # A run's transcripts in order: the pages of `Run.transcripts` (SPEC 9.7).
+        Index("ix_transcripts_run_id_id", "run_id", "id"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -216,10 +263,14 @@ class Transcript(Base):
     status: Mapped[str] = mapped_column(String(20), nullable=False)
     error_code: Mapped[str | None] = mapped_column(String(40))
     response: Mapped[str | None] = mapped_column(Text)
-    # Cached tokens are part of input_tokens, reasoning tokens part of output_tokens.
+    # Cache reads (cached) and cache writes are parts of input_tokens, reasoning
+    # tokens part of output_tokens.
     input_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
     output_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
     cached_input_tokens: Mapped[int] = mapped_column(
+        Integer, nullable=False, server_default=sql("0")
+    )
+    cache_write_tokens: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=sql("0")
     )
     reasoning_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))

@@ -31,6 +31,8 @@ class SeedProvider:
     max_parallel_requests: int
     requests_per_minute: int
     models: tuple[tuple[str, str, str, str], ...]  # model id, display name, input, output
+    # The genai-prices provider id, where it is not the provider's own name.
+    reference_provider: str | None = None
 
 
 SEED_PROVIDERS: tuple[SeedProvider, ...] = (
@@ -45,7 +47,7 @@ SEED_PROVIDERS: tuple[SeedProvider, ...] = (
     SeedProvider("xai", "xAI", ApiStyle.OPENAI, "XAI_API_KEY", 2, 30, (
         ("grok-4-1-fast-reasoning", "Grok 4.1 Fast Reasoning", "0.20", "0.50"),
         ("grok-4-0709", "Grok 4", "3.00", "15.00"),
-    )),
+    ), reference_provider="x-ai"),
     SeedProvider("google", "Google", ApiStyle.GEMINI, "GOOGLE_API_KEY", 1, 10, (
         ("gemini-2.5-pro", "Gemini 2.5 Pro", "1.25", "10.00"),
     )),
@@ -77,6 +79,7 @@ async def seed_catalog(db: Database) -> int:
                     api_key_env=seed.api_key_env,
                     max_parallel_requests=seed.max_parallel_requests,
                     requests_per_minute=seed.requests_per_minute,
+                    reference_provider=seed.reference_provider,
                 )
                 .on_conflict_do_nothing(index_elements=[LlmProvider.name])
                 .returning(LlmProvider.id)

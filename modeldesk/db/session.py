@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
+import asyncpg  # type: ignore[import-untyped]
 from sqlalchemy.ext.asyncio import (
     AsyncEngine,
     AsyncSession,
@@ -54,3 +55,20 @@ class Database:
 
     async def dispose(self) -> None:
         await self.engine.dispose()
+
+
+async def session_driver_connection(session: AsyncSession) -> asyncpg.Connection:
+    """The asyncpg connection under `session`'s transaction, for statements of 100k rows.
+
+    asyncpg encodes and decodes arrays and rows in C; SQLAlchemy's parameter and
+    row processing would spend seconds of event-loop time on a 100k-probe run.
+    """
+    outer = await session.connection()
+    pooled = await outer.get_raw_connection()
+    connection: asyncpg.Connection = pooled.driver_connection
+    if not connection.is_in_transaction():
+        # SQLAlchemy's asyncpg adapter sends BEGIN with the first statement it runs
+        # itself; a statement sent straight to the driver before that would commit
+        # on its own, outside the caller's transaction.
+        await outer.exec_driver_sql("SELECT 1")
+    return connection

@@ -86,13 +86,70 @@ class LlmProvider(Base):
     # Used for a model with no recorded price; such calls are flagged `unpriced`.
     default_input_price: Mapped[Decimal | None] = mapped_column(Numeric)
     default_output_price: Mapped[Decimal | None] = mapped_column(Numeric)
+    # The genai-prices provider whose prices this one charges; None: its own name.
+    reference_provider: Mapped[str | None] = mapped_column(String(100))
     created_at: Mapped[datetime] = _created_at()
     updated_at: Mapped[datetime] = _updated_at()
 
     models: Mapped[list[LlmModel]] = relationship(back_populates="provider", lazy="raise")
 
 
-class LlmModel(Base):
+# A model's prices, and a price version's: the same columns on both tables, so a
+# version is opened by copying them. The long-context tier's prices apply to a
+# call whose prompt exceeds the threshold; null ones keep the base price.
+LONG_CONTEXT_PRICE_COLUMNS = (
+    "long_context_cost_input_per_million",
+    "long_context_cost_cached_input_per_million",
+    "long_context_cost_cache_write_per_million",
+    "long_context_cost_output_per_million",
+)
+PRICE_COLUMNS = (
+    "cost_input_per_million",
+    "cost_output_per_million",
+    "cost_cached_input_per_million",
+    "cost_cache_write_per_million",
+    "long_context_threshold",
+    *LONG_CONTEXT_PRICE_COLUMNS,
+)
+
+
+def _tier_checks() -> tuple[CheckConstraint, ...]:
+    """Tier prices need a threshold; the threshold and every added price have a range."""
+    tier_prices_set = " OR ".join(f"{column} IS NOT NULL" for column in LONG_CONTEXT_PRICE_COLUMNS)
+    return (
+        CheckConstraint(
+            "cost_cache_write_per_million IS NULL OR cost_cache_write_per_million >= 0",
+            name="cache_write_price",
+        ),
+        CheckConstraint(
+            "long_context_threshold IS NULL OR long_context_threshold > 0",
+            name="long_context_threshold",
+        ),
+        CheckConstraint(
+            " AND ".join(
+                f"({column} IS NULL OR {column} >= 0)" for column in LONG_CONTEXT_PRICE_COLUMNS
+            ),
+            name="long_context_prices",
+        ),
+        CheckConstraint(
+            f"long_context_threshold IS NOT NULL OR NOT ({tier_prices_set})",
+            name="long_context_prices_need_threshold",
+        ),
+    )
+
+
+class _PriceColumns:
+    """The price columns beyond input, output and cached input (see PRICE_COLUMNS)."""
+
+    cost_cache_write_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    long_context_threshold: Mapped[int | None] = mapped_column(Integer)
+    long_context_cost_input_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    long_context_cost_cached_input_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    long_context_cost_cache_write_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+    long_context_cost_output_per_million: Mapped[Decimal | None] = mapped_column(Numeric)
+
+
+class LlmModel(_PriceColumns, Base):
     __tablename__ = "llm_models"
     __table_args__ = (
         UniqueConstraint("provider_id", "model_id", name="uq_llm_models_provider_model"),
@@ -106,6 +163,7 @@ class LlmModel(Base):
             "cost_cached_input_per_million IS NULL OR cost_cached_input_per_million >= 0",
             name="cached_input_price",
         ),
+        *_tier_checks(),
         CheckConstraint("status IN ('ACTIVE', 'DEPRECATED')", name="status_known"),
         CheckConstraint("NOT (is_default AND status = 'DEPRECATED')", name="default_is_active"),
         Index(
@@ -133,7 +191,7 @@ class LlmModel(Base):
     provider: Mapped[LlmProvider] = relationship(back_populates="models", lazy="raise")
 
 
-class LlmModelPriceVersion(Base):
+class LlmModelPriceVersion(_PriceColumns, Base):
     """One period of a model's prices. Never updated except to close it."""
 
     __tablename__ = "llm_model_price_versions"
@@ -146,6 +204,7 @@ class LlmModelPriceVersion(Base):
             "cost_cached_input_per_million IS NULL OR cost_cached_input_per_million >= 0",
             "cached_input",
         ),
+        *_tier_checks(),
         CheckConstraint(
             "effective_until IS NULL OR effective_until >= effective_from", "period_ordered"
         ),

@@ -28,13 +28,13 @@ from modeldesk.llm.backoff import (
 from modeldesk.llm.classify import mentions_rate_limit, parse_retry_after
 from modeldesk.llm.cost import (
     CostSnapshot,
-    PriceQuote,
-    charged_prices,
     compute_cost,
     fallback_quote,
+    price_usage,
     snapshot_cost,
 )
 from modeldesk.llm.errors import ProviderCallError
+from modeldesk.llm.prices import ChargedRates, LongContextTier, PriceQuote, charged_rates
 from modeldesk.llm.redact import redact
 from modeldesk.llm.types import (
     DEFAULT_BASE_URLS,
@@ -48,10 +48,12 @@ from modeldesk.llm.types import (
 __all__ = [
     "DEFAULT_BASE_URLS",
     "BackoffPolicy",
+    "ChargedRates",
     "Completion",
     "CompletionRequest",
     "CostSnapshot",
     "GiveUp",
+    "LongContextTier",
     "Message",
     "PriceQuote",
     "ProviderCallError",
@@ -59,7 +61,7 @@ __all__ = [
     "Retry",
     "RetryState",
     "Usage",
-    "charged_prices",
+    "charged_rates",
     "complete",
     "compute_cost",
     "decide",
@@ -67,6 +69,7 @@ __all__ = [
     "make_target",
     "mentions_rate_limit",
     "parse_retry_after",
+    "price_usage",
     "rate_limit_delay",
     "redact",
     "resolve_base_url",

@@ -16,12 +16,13 @@ from typing import Any
 
 import httpx
 
-from modeldesk.config import api_key_from_env
 from modeldesk.enums import ApiStyle
 from modeldesk.errors import ErrorCode, UnsupportedProviderError
 from modeldesk.llm import anthropic, gemini, openai, wire
+from modeldesk.llm.call_metrics import CallOutcome, outcome_of, record_call
 from modeldesk.llm.classify import check_response, error_for_transport, malformed
 from modeldesk.llm.errors import ProviderCallError
+from modeldesk.llm.key_routing import api_key_from_env, current_routing
 from modeldesk.llm.types import (
     DEFAULT_BASE_URLS,
     DEFAULT_TIMEOUT_SECONDS,
@@ -68,8 +69,22 @@ def make_target(
 
     A provider that names a key variable which is unset fails here, before any
     request, because the provider would only answer 401. A provider naming no
-    variable (a local server) is called without a key.
+    variable (a local server) is called without a key. The key rules of
+    `key_routing` are checked again here, as the environment states them now:
+    a variable that may not hold a key, or a host the key may not go to, fails
+    the call (VALIDATION_ERROR, not retryable) before anything is sent.
     """
+    routing = current_routing(environ)
+    refusal = (
+        routing.key_variable_refusal(api_key_env) if api_key_env else None
+    ) or routing.destination_refusal(provider_name, api_key_env, base_url)
+    if refusal is not None:
+        logger.warning("%s/%s: call refused, key not sent: %s", provider_name, model_id, refusal)
+        raise ProviderCallError(
+            f"{provider_name}/{model_id}: {refusal}",
+            code=ErrorCode.VALIDATION_ERROR,
+            retryable=False,
+        )
     api_key = api_key_from_env(api_key_env, environ)
     if api_key_env and api_key is None:
         raise ProviderCallError(
@@ -130,6 +145,24 @@ async def _call(
         )
     build, parse = _STYLES[target.api_style]
     call = build(target, request)
+    provider = target.provider_name or target.api_style.value.lower()
+    started = time.perf_counter()
+    try:
+        completion = await _send(client, call, parse, target, context)
+    except ProviderCallError as error:
+        record_call(provider, outcome_of(error.code), time.perf_counter() - started)
+        raise
+    record_call(provider, CallOutcome.SUCCESS, time.perf_counter() - started)
+    return completion
+
+
+async def _send(
+    client: httpx.AsyncClient,
+    call: wire.PreparedCall,
+    parse: ParseFn,
+    target: ProviderTarget,
+    context: str,
+) -> Completion:
     secrets = (target.api_key,)
     started = time.perf_counter()
     try:

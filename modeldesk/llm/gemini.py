@@ -83,10 +83,12 @@ def parse(data: dict[str, Any], target: ProviderTarget, context: str) -> Complet
     )
     meta = data.get("usageMetadata") or {}
     thoughts = wire.count(meta, "thoughtsTokenCount")
+    # The prompt count includes cached content; tool-use prompt tokens come on top.
+    prompt = wire.count(meta, "promptTokenCount") + wire.count(meta, "toolUsePromptTokenCount")
     return Completion(
         text=text,
         usage=wire.usage(
-            input_tokens=wire.count(meta, "promptTokenCount"),
+            input_tokens=prompt,
             # candidatesTokenCount excludes thinking; our output includes it.
             output_tokens=wire.count(meta, "candidatesTokenCount") + thoughts,
             cached_input_tokens=wire.count(meta, "cachedContentTokenCount"),

@@ -9,6 +9,9 @@ from modeldesk.llm.types import Completion, CompletionRequest, ProviderTarget
 
 # OpenAI's newer models refuse `max_tokens`; these providers only know it.
 _LEGACY_MAX_TOKENS = frozenset({"deepseek", "mistral"})
+# xAI's `completion_tokens` leaves out the reasoning tokens it also bills as
+# output (genai-prices' x-ai extractor adds them), unlike OpenAI's, which holds them.
+_REASONING_OUTSIDE_COMPLETION = frozenset({"xai"})
 
 _FINISH = {
     "stop": "stop",
@@ -66,15 +69,19 @@ def parse(data: dict[str, Any], target: ProviderTarget, context: str) -> Complet
     cached = wire.count(prompt_details, "cached_tokens") or wire.count(
         raw_usage, "prompt_cache_hit_tokens"
     )
+    reasoning = wire.count(raw_usage.get("completion_tokens_details"), "reasoning_tokens")
+    output = wire.count(raw_usage, "completion_tokens")
+    if target.provider_name in _REASONING_OUTSIDE_COMPLETION:
+        output += reasoning
     return Completion(
         text=text,
         usage=wire.usage(
             input_tokens=wire.count(raw_usage, "prompt_tokens"),
-            output_tokens=wire.count(raw_usage, "completion_tokens"),
+            output_tokens=output,
             cached_input_tokens=cached,
-            reasoning_tokens=wire.count(
-                raw_usage.get("completion_tokens_details"), "reasoning_tokens"
-            ),
+            reasoning_tokens=reasoning,
+            # Cache writes, where a compatible server reports them, are billed apart too.
+            cache_creation_input_tokens=wire.count(prompt_details, "cache_write_tokens"),
             context=context,
         ),
         finish_reason=_FINISH.get(str(choice.get("finish_reason")), "other"),

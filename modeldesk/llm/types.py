@@ -79,8 +79,9 @@ class ProviderTarget:
 class Usage:
     """Token counts, normalised across styles.
 
-    `input_tokens` is the whole prompt, cached part included; `output_tokens` is
-    the whole completion, reasoning included. The parts are never added on top.
+    `input_tokens` is the whole prompt, cache reads (`cached_input_tokens`) and
+    cache writes (`cache_creation_input_tokens`) included; `output_tokens` is the
+    whole completion, reasoning included. The parts are never added on top.
     """
 
     input_tokens: int = 0

@@ -29,8 +29,10 @@ from pgqueuer.domain.models import Job
 from modeldesk.config import Settings
 from modeldesk.db.job_queue import decode_payload
 from modeldesk.db.session import Database
+from modeldesk.log_format import log_context
 from modeldesk.queue.admission import admit_call
 from modeldesk.queue.holds import hold_provider
+from modeldesk.queue.last_errors import note_failed_call
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.queue.manager import FinishedJobs
 from modeldesk.runs.db_guard import is_database_unavailable
@@ -57,19 +59,26 @@ _MAX_DATABASE_RETRY_SECONDS = 60.0
 
 
 class JobReleased(Exception):
-    """The worker is shutting down and gave this job back to the queue mid-step."""
+    """The worker gave this job back to the queue mid-step; the message says why."""
 
 
 class InFlightSteps:
-    """The steps running in this worker, so a shutdown past its grace can release them."""
+    """The steps running in this worker, so a shutdown past its grace, or a lost
+    database connection, can release them."""
 
     def __init__(self) -> None:
         self._tasks: set[asyncio.Task[object]] = set()
+        self._released_because: str | None = None
 
     def __len__(self) -> int:
         return len(self._tasks)
 
     async def run(self, step: Awaitable[T]) -> T:
+        if self._released_because is not None:
+            # Released already: a step admitted meanwhile must not start a call.
+            if asyncio.iscoroutine(step):
+                step.close()
+            raise JobReleased(self._released_because)
         task: asyncio.Task[T] = asyncio.ensure_future(step)
         self._tasks.add(task)
         try:
@@ -77,12 +86,15 @@ class InFlightSteps:
         except asyncio.CancelledError:
             current = asyncio.current_task()
             if task.cancelled() and current is not None and not current.cancelling():
-                raise JobReleased from None  # cancelled by release_all, not by our caller
+                # cancelled by release_all, not by our caller
+                raise JobReleased(self._released_because) from None
             raise
         finally:
             self._tasks.discard(task)
 
-    def release_all(self) -> int:
+    def release_all(self, reason: str = "the worker is shutting down") -> int:
+        """Cancel every step, and any step started from now on; returns how many ran."""
+        self._released_because = reason
         for task in self._tasks:
             task.cancel()
         return len(self._tasks)
@@ -121,16 +133,17 @@ async def _requeued_when_interrupted(job: Job, label: str) -> AsyncIterator[None
     """A step released at shutdown, or cut off from the database, runs again later."""
     try:
         yield
-    except JobReleased:
-        logger.info("%s released: the worker is shutting down", label)
-        raise _retry(0, "released at worker shutdown") from None
+    except JobReleased as released:
+        logger.info("%s released: %s", label, released)
+        raise _retry(0, f"released: {released}") from None
     except Exception as exc:
         # The probe step reports an unreachable database as DatabaseUnavailableError;
         # a database short of connections can surface as a plain driver error.
         if not is_database_unavailable(exc):
             raise
         delay = database_retry_delay(job.attempts)
-        logger.warning("%s: database unavailable (%s); retry in %.0f s", label, exc, delay)
+        # Info, not warning: when the database is down, the worker reports the outage once.
+        logger.info("%s: database unavailable (%s); retry in %.0f s", label, exc, delay)
         raise _retry(delay, "database unavailable") from exc
 
 
@@ -160,8 +173,16 @@ class ProviderCallHandler(ABC):
     @abstractmethod
     async def _internal_error(self, item_id: int, error: Exception) -> StepOutcome: ...
 
+    def _log_fields(self, item_id: int) -> dict[str, object]:
+        """What this job's log lines carry besides its job id (see `log_format`)."""
+        return {}
+
     async def __call__(self, job: Job) -> None:
         item_id = int(decode_payload(job.payload)[self.payload_key])
+        with log_context(job_id=job.id, **self._log_fields(item_id)):
+            await self._handle(job, item_id)
+
+    async def _handle(self, job: Job, item_id: int) -> None:
         label = self._label(item_id, job)
         async with _requeued_when_interrupted(job, label):
             try:
@@ -172,6 +193,10 @@ class ProviderCallHandler(ABC):
                 if is_database_unavailable(exc):
                     raise
                 outcome = await self._internal_error(item_id, exc)
+            if outcome.failure is not None and outcome.provider_id is not None:
+                await note_failed_call(
+                    self._services.gate_pool, outcome.provider_id, outcome.failure
+                )
             if outcome.kind == "retry":
                 raise await self._retry_later(outcome, label)
         await self._free_slot(job, label)
@@ -188,11 +213,14 @@ class ProviderCallHandler(ABC):
 
     async def _retry_later(self, outcome: StepOutcome, label: str) -> RetryRequested:
         if outcome.hold_provider and outcome.provider_id is not None:
+            # The 429 itself (status, provider message, Retry-After) is what an
+            # operator looking at the hold wants to see.
+            cause = outcome.failure.message if outcome.failure else "rate limited"
             until = await hold_provider(
                 self._services.gate_pool,
                 outcome.provider_id,
                 outcome.delay_seconds,
-                reason=f"rate limited ({label})",
+                reason=f"{cause} ({label})",
             )
             logger.info("%s: provider held until %s after a rate limit", label, until)
         return _retry(outcome.delay_seconds, "rate limited" if outcome.hold_provider else "retry")
@@ -217,6 +245,9 @@ class ProbeJobHandler(ProviderCallHandler):
 
     def _label(self, item_id: int, job: Job) -> str:
         return f"probe {item_id} ({self._provider_name}, job {job.id})"
+
+    def _log_fields(self, item_id: int) -> dict[str, object]:
+        return {"probe_id": item_id, "provider": self._provider_name}
 
     async def _admitted_step(self, item_id: int, label: str) -> StepOutcome:
         await self._admit(self._provider_id, self._provider_name, label)

@@ -116,13 +116,15 @@ class ProviderEntrypoints:
         self.apply(await load_provider_limits(db))
 
     async def keep_refreshed(self, db: Database, interval: float, stop: asyncio.Event) -> None:
-        """Refresh every `interval` seconds until `stop`; a failed read keeps the last limits."""
+        """Refresh every `interval` seconds until `stop`.
+
+        A failed read raises: limits that can no longer be read may be stale,
+        so the worker's session ends and reconnects (see `queue.session`)
+        rather than run on them.
+        """
         while not stop.is_set():
             with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(stop.wait(), timeout=interval)
             if stop.is_set():
                 return
-            try:
-                await self.refresh(db)
-            except Exception:
-                logger.exception("could not refresh provider limits; keeping the previous ones")
+            await self.refresh(db)

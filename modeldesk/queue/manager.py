@@ -14,6 +14,10 @@ guarded by tests/queue/test_pgqueuer_internals.py):
 - A job holds its slot until its row is deleted, which pgqueuer does from a
   buffer flushed every `batch_size` jobs or ~0.1 s; `FinishedJobs` deletes
   it at once with pgqueuer's own statement (see there).
+- A picked job belongs to the queue manager id in its row. When a worker's
+  connection session is lost, `SessionDriver` keeps pgqueuer from writing
+  anything more for it, and `release_jobs_of` gives its jobs back to the
+  queue from the next session, in the form of pgqueuer's own retry statement.
 """
 
 from __future__ import annotations
@@ -21,19 +25,41 @@ from __future__ import annotations
 import asyncio
 import dataclasses
 import logging
+from collections.abc import Awaitable, Callable, Sequence
+from functools import partial
+from typing import TypeVar
 
+import asyncpg  # type: ignore[import-untyped]
+from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.core.executors import AsyncEntrypoint
 from pgqueuer.core.qm import QueueManager
 from pgqueuer.domain.models import Job
-from pgqueuer.domain.types import QueueEntrypoint
+from pgqueuer.domain.settings import db_settings
+from pgqueuer.domain.types import QueueEntrypoint, QueueManagerId
+from pgqueuer.ports.driver import NotifyCallback
+
+from modeldesk.runs.db_guard import is_database_unavailable
 
 logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
 
 
 @dataclasses.dataclass
 class ProviderQueueManager(QueueManager):
     paused: set[QueueEntrypoint] = dataclasses.field(default_factory=set)
+    _structure_verified: bool = dataclasses.field(default=False, init=False)
+
+    async def verify_structure(self) -> None:
+        """pgqueuer's check of its tables, once: the worker runs it before `run` does.
+
+        So a missing table fails the worker's start-up, where it is reported as
+        the configuration bug it is, rather than inside the running queue loop.
+        """
+        if not self._structure_verified:
+            await super().verify_structure()
+            self._structure_verified = True
 
     def entrypoints_below_capacity_limits(self) -> set[QueueEntrypoint]:
         return set(self.entrypoint_registry) - self.paused
@@ -107,3 +133,94 @@ class FinishedJobs:
                 for _, done in group:
                     if not done.done():
                         done.set_result(None)
+
+
+class SessionDriver(AsyncpgPoolDriver):
+    """pgqueuer's pool driver for one connection session, silent once the session is lost.
+
+    When PostgreSQL goes away, every part of pgqueuer (the dequeue loop, its
+    status and heartbeat buffers, the retry of each in-flight job) would fail
+    and log a traceback of its own, and a status buffered meanwhile and
+    flushed once the server is back could mark a job that never finished as
+    failed. So the first statement that fails because the database is
+    unreachable, or the LISTEN connection closing, ends the session: `lost`
+    is set with the `cause`, and that statement and every later one do
+    nothing and return nothing. The worker then tears the session down and
+    opens a new one, which gives the lost session's jobs back to the queue
+    (`release_jobs_of`).
+    """
+
+    def __init__(self, pool: asyncpg.Pool) -> None:
+        super().__init__(pool)
+        self.lost = asyncio.Event()
+        self.cause: BaseException | None = None
+
+    def abandon(self, cause: BaseException) -> None:
+        if not self.lost.is_set():
+            self.cause = cause
+            self.lost.set()
+
+    async def fetch(self, query: str, *args: object) -> list[dict[str, object]]:
+        return await self._unless_lost(partial(super().fetch, query, *args), [])
+
+    async def execute(self, query: str, *args: object) -> str:
+        return await self._unless_lost(partial(super().execute, query, *args), "")
+
+    async def notify(self, channel: str, payload: str) -> None:
+        await self._unless_lost(partial(super().notify, channel, payload), None)
+
+    async def _unless_lost(self, statement: Callable[[], Awaitable[T]], nothing: T) -> T:
+        """Run `statement`, unless the session is lost; its loss makes it `nothing`."""
+        if not self.lost.is_set():
+            try:
+                return await statement()
+            except Exception as exc:
+                if not is_database_unavailable(exc):
+                    raise
+                self.abandon(exc)
+        return nothing
+
+    async def add_listener(self, channel: str, callback: NotifyCallback) -> None:
+        await super().add_listener(channel, callback)
+        listening = self._listener_connection
+        if listening is not None:
+            # Without it the worker hears of no new job; PostgreSQL may be fine otherwise.
+            listening.add_termination_listener(self._listener_closed)
+
+    def _listener_closed(self, connection: object) -> None:
+        self.abandon(ConnectionResetError("the LISTEN connection closed"))
+
+    async def __aexit__(self, *exc_info: object) -> None:
+        # Resetting a lost session's LISTEN connection can only fail; its pool,
+        # closed by the worker, takes the connection with it.
+        if not self.lost.is_set():
+            await super().__aexit__(*exc_info)
+
+
+async def release_jobs_of(pool: asyncpg.Pool, managers: Sequence[QueueManagerId]) -> int:
+    """Put back in the queue, at once, the jobs still picked by the lost sessions `managers`.
+
+    Their steps were cancelled when the sessions were lost, so each job runs
+    again once. A job another worker has re-picked meanwhile (its heartbeat
+    had gone stale) belongs to that worker now and is left alone.
+    """
+    if not managers:
+        return 0
+    names = db_settings().qualified
+    released: int = await pool.fetchval(
+        f"""
+        WITH released AS (
+            UPDATE {names.queue_table}
+            SET status = 'queued', execute_after = NOW(), attempts = attempts + 1,
+                updated = NOW(), queue_manager_id = NULL
+            WHERE queue_manager_id = ANY($1::uuid[]) AND status = 'picked'
+            RETURNING id, entrypoint, priority
+        ), logged AS (
+            INSERT INTO {names.queue_table_log} (job_id, status, entrypoint, priority)
+            SELECT id, 'queued', entrypoint, priority FROM released
+        )
+        SELECT count(*) FROM released
+        """,
+        list(managers),
+    )
+    return released

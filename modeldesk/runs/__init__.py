@@ -6,22 +6,26 @@ queue; none of those holds a run rule of its own. Writes take the acting
 
 Definitions and scenarios:
     create_definition, expand_combinatorially, request_scenario_expansion,
-    list_definitions, get_definition, definitions_by_ids,
+    list_definitions, find_definition, get_definition, definitions_by_ids,
     scenarios_by_definition_ids, scenarios_by_ids
 Runs:
     create_run, cancel_run, estimate_run_cost, cost_breakdown,
-    cost_breakdowns_by_run_ids, list_runs, get_run, runs_by_ids,
+    cost_breakdowns_by_run_ids, list_runs, find_run, get_run, runs_by_ids,
     run_models_by_run_ids, transcripts_by_run_ids, first_transcripts,
     scenario_counts_by_definition_ids, probes_by_ids, run_progress,
     select_models
+Run control: pause_run, resume_run, retry_failed_probes, retryable_failure_counts,
+    attempts_by_probe_ids, transcript_export (ExportFormat)
 The steps the queue runs, each returning a `StepOutcome`:
     execute_probe (a `probe.<provider>` job); prepare_expansion, then
     execute_expansion (an `expand_scenarios` job); handle_expansion_internal_error
 
 Run status: PENDING (queued) → RUNNING (a first probe started) → COMPLETED
 when every probe has finished and at least one succeeded, FAILED when every
-probe failed, or CANCELLED. Progress counts successes (`completed`) and final
-failures (`failed`) against `total`, so a run always finishes.
+probe failed, CANCELLED, or BUDGET_EXCEEDED when its cap stopped it; PAUSED
+in between while an admin holds it. Progress counts successes (`completed`),
+final failures (`failed`) and probes never called (`skipped`, `cancelled`)
+against `total`, so a run always finishes.
 """
 
 from modeldesk.runs.breakdown import (
@@ -38,6 +42,7 @@ from modeldesk.runs.definitions import (
     definition_dimensions,
     definitions_by_ids,
     expand_combinatorially,
+    find_definition,
     get_definition,
     list_definitions,
     scenarios_by_definition_ids,
@@ -51,10 +56,12 @@ from modeldesk.runs.expansion import (
     prepare_expansion,
     request_scenario_expansion,
 )
+from modeldesk.runs.export import ExportFormat, transcript_export
 from modeldesk.runs.model_selection import TargetModel, default_models, select_models
 from modeldesk.runs.probe_step import execute_probe
 from modeldesk.runs.queries import (
     RunProgress,
+    find_run,
     first_transcripts,
     get_run,
     list_runs,
@@ -65,8 +72,17 @@ from modeldesk.runs.queries import (
     scenario_counts_by_definition_ids,
     transcripts_by_run_ids,
 )
+from modeldesk.runs.run_control import (
+    attempts_by_probe_ids,
+    pause_run,
+    resume_run,
+    retry_failed_probes,
+    retryable_failure_counts,
+)
+from modeldesk.runs.scenario_files import upload_scenarios
 from modeldesk.runs.step_outcome import StepOutcome
 from modeldesk.runs.templates import MAX_SCENARIOS, Dimension
+from modeldesk.runs.transcript_pages import TranscriptPage, transcript_counts, transcript_pages
 
 __all__ = [
     "FALLBACK_RULE",
@@ -76,12 +92,15 @@ __all__ = [
     "CostLine",
     "Dimension",
     "ExpansionCall",
+    "ExportFormat",
     "ModelCost",
     "ModelEstimate",
     "RunEstimate",
     "RunProgress",
     "StepOutcome",
     "TargetModel",
+    "TranscriptPage",
+    "attempts_by_probe_ids",
     "cancel_run",
     "cost_breakdown",
     "cost_breakdowns_by_run_ids",
@@ -94,15 +113,21 @@ __all__ = [
     "execute_expansion",
     "execute_probe",
     "expand_combinatorially",
+    "find_definition",
+    "find_run",
     "first_transcripts",
     "get_definition",
     "get_run",
     "handle_expansion_internal_error",
     "list_definitions",
     "list_runs",
+    "pause_run",
     "prepare_expansion",
     "probes_by_ids",
     "request_scenario_expansion",
+    "resume_run",
+    "retry_failed_probes",
+    "retryable_failure_counts",
     "run_models_by_run_ids",
     "run_progress",
     "runs_by_ids",
@@ -110,5 +135,9 @@ __all__ = [
     "scenarios_by_definition_ids",
     "scenarios_by_ids",
     "select_models",
+    "transcript_counts",
+    "transcript_export",
+    "transcript_pages",
     "transcripts_by_run_ids",
+    "upload_scenarios",
 ]

@@ -1,9 +1,12 @@
 """What a run cost, per model and in total, from its transcripts' snapshots.
 
-The sums run in PostgreSQL over `estimated_cost`, the cost each transcript's
-snapshot recorded at call time, so a later price change never moves a past
-run's cost. One query answers any number of runs: GROUPING SETS gives every
-(run, model) row and each run's total together.
+The figures are the running totals per (run, model) (`total_tables`) of
+`estimated_cost`, the cost each transcript's snapshot recorded at call time,
+so a later price change never moves a past run's cost, and a breakdown costs
+the same whatever the number of transcripts (SPEC 9.7). One query answers
+any number of runs: GROUPING SETS gives every (run, model) row and each
+run's total together. The judge's calls of a
+summarizing run are summed apart, as its infrastructure cost, inside the total.
 """
 
 from __future__ import annotations
@@ -12,10 +15,12 @@ from collections.abc import Sequence
 from dataclasses import dataclass, field
 from decimal import Decimal
 
-from sqlalchemy import and_, false, func, select, tuple_
+from sqlalchemy import and_, func, select, tuple_
 
-from modeldesk.db.run_tables import RunModel, Transcript
+from modeldesk.db.run_tables import RunModel
 from modeldesk.db.session import Database
+from modeldesk.db.total_tables import RunModelTotals
+from modeldesk.runs.summary_reads import infrastructure_costs_by_run_ids
 
 
 @dataclass(frozen=True)
@@ -40,12 +45,15 @@ class ModelCost(CostLine):
 @dataclass(frozen=True)
 class CostBreakdown:
     run_id: int
-    total: CostLine
+    total: CostLine  # the probes' calls
     per_model: list[ModelCost] = field(default_factory=list)
+    # The judge's calls (summaries, SPEC 9.5), recorded with snapshots like a probe's.
+    infrastructure_cost: Decimal = Decimal(0)
 
     @property
     def total_cost(self) -> Decimal:
-        return self.total.cost
+        """Everything the run spent: its probes and the infrastructure calls it made."""
+        return self.total.cost + self.infrastructure_cost
 
 
 _EMPTY = CostLine(0, 0, Decimal(0), 0, 0, False)
@@ -57,7 +65,7 @@ async def cost_breakdowns_by_run_ids(
     """Each run's breakdown, its target models in the order given; one query for all runs."""
     if not run_ids:
         return {}
-    t = Transcript
+    t = RunModelTotals
     query = (
         select(
             RunModel.run_id,
@@ -65,10 +73,10 @@ async def cost_breakdowns_by_run_ids(
             func.grouping(RunModel.model_id).label("is_total"),
             func.coalesce(func.sum(t.input_tokens), 0),
             func.coalesce(func.sum(t.output_tokens), 0),
-            func.coalesce(func.sum(t.estimated_cost), 0),
-            func.count(t.id),
-            func.count(t.id).filter(t.status == "FAILED"),
-            func.coalesce(func.bool_or(t.unpriced), false()),
+            func.coalesce(func.sum(t.cost), 0),
+            func.coalesce(func.sum(t.succeeded + t.failed + t.skipped), 0),
+            func.coalesce(func.sum(t.failed), 0),
+            func.coalesce(func.sum(t.unpriced), 0) > 0,
         )
         .select_from(RunModel)
         .outerjoin(t, and_(t.run_id == RunModel.run_id, t.model_id == RunModel.model_id))
@@ -86,13 +94,26 @@ async def cost_breakdowns_by_run_ids(
     per_model: dict[int, list[ModelCost]] = {run_id: [] for run_id in run_ids}
     totals: dict[int, CostLine] = {}
     for run_id, model_id, is_total, tokens_in, tokens_out, cost, count, failed, unpriced in rows:
-        figures = (int(tokens_in), int(tokens_out), Decimal(cost), count, failed, bool(unpriced))
+        figures = (
+            int(tokens_in),
+            int(tokens_out),
+            Decimal(cost),
+            int(count),
+            int(failed),
+            bool(unpriced),
+        )
         if is_total:
             totals[run_id] = CostLine(*figures)
         else:
             per_model[run_id].append(ModelCost(*figures, model_id=model_id))
+    infrastructure = await infrastructure_costs_by_run_ids(db, run_ids)
     return {
-        run_id: CostBreakdown(run_id, totals.get(run_id, _EMPTY), per_model[run_id])
+        run_id: CostBreakdown(
+            run_id,
+            totals.get(run_id, _EMPTY),
+            per_model[run_id],
+            infrastructure.get(run_id, Decimal(0)),
+        )
         for run_id in run_ids
     }
 

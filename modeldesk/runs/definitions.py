@@ -17,6 +17,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.db.run_tables import Definition, Scenario
 from modeldesk.db.session import Database
 from modeldesk.errors import NotFoundError
+from modeldesk.input_rules import is_db_id
 from modeldesk.runs.inputs import DefinitionCreate
 from modeldesk.runs.scenario_store import ScenarioSource, lock_definition, replace_scenarios
 from modeldesk.runs.templates import Dimension, expand_combinations
@@ -46,8 +47,12 @@ async def create_definition(
     preamble: str | None = None,
     dimensions: Sequence[Any] | None = None,
     scenarios: Sequence[Any] | None = None,
+    rubric: str | None = None,
 ) -> Definition:
     """Create a definition with its first scenarios.
+
+    `rubric`, when given, is how the summarization model judges each answer of
+    the definition's runs (SPEC 9.5); runs then summarize by default.
 
     `dimensions` is a list of `{"name", "levels"}`; every `{{placeholder}}` of
     the template must name one. With no `scenarios` listed, the scenarios are
@@ -56,13 +61,19 @@ async def create_definition(
     """
     actor.require_admin("creating a definition")
     spec = DefinitionCreate.parse(
-        name=name, template=template, preamble=preamble, dimensions=dimensions, scenarios=scenarios
+        name=name,
+        template=template,
+        preamble=preamble,
+        dimensions=dimensions,
+        scenarios=scenarios,
+        rubric=rubric,
     )
     texts, source = _initial_scenarios(spec)
     async with db.transaction() as session:
         definition = Definition(
             name=spec.name,
             preamble=spec.preamble,
+            rubric=spec.rubric,
             template=spec.template,
             dimensions=[d.to_json() for d in spec.dimensions],
             created_by=actor.name,
@@ -109,9 +120,16 @@ async def list_definitions(db: Database, *, limit: int = 100, offset: int = 0) -
         return list(rows)
 
 
-async def get_definition(db: Database, definition_id: int) -> Definition:
+async def find_definition(db: Database, definition_id: int) -> Definition | None:
+    """The definition, or None when there is none (the API's nullable lookup)."""
+    if not is_db_id(definition_id):
+        return None
     async with db.session() as session:
-        definition = await session.get(Definition, definition_id)
+        return await session.get(Definition, definition_id)
+
+
+async def get_definition(db: Database, definition_id: int) -> Definition:
+    definition = await find_definition(db, definition_id)
     if definition is None:
         raise NotFoundError(f"No definition with id {definition_id}.")
     return definition

@@ -18,8 +18,7 @@ from contextlib import asynccontextmanager
 import asyncpg  # type: ignore[import-untyped]
 
 from modeldesk.db.session import Database
-from modeldesk.errors import DatabaseUnavailableError
-from modeldesk.runs.db_guard import database_guard, is_database_unavailable
+from modeldesk.runs.db_guard import database_guard, is_database_unavailable, unavailable_error
 
 logger = logging.getLogger(__name__)
 
@@ -38,7 +37,6 @@ async def driver_connection(db: Database) -> AsyncIterator[asyncpg.Connection]:
             if not (is_database_unavailable(exc) or driver.is_closed()):
                 raise
             await connection.invalidate(exc)
-            logger.warning("database connection lost: %s: %s", type(exc).__name__, exc)
-            raise DatabaseUnavailableError(
-                f"The database cannot be reached ({type(exc).__name__}); the job will be retried."
-            ) from exc
+            # Debug only: the worker reports an outage once, not per statement.
+            logger.debug("database connection lost: %s: %s", type(exc).__name__, exc)
+            raise unavailable_error(exc) from exc

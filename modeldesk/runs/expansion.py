@@ -38,7 +38,6 @@ from modeldesk.llm import (
     ProviderTarget,
     RetryState,
     complete,
-    make_target,
 )
 from modeldesk.runs.definitions import definition_dimensions, get_definition
 from modeldesk.runs.expansion_prompt import expansion_request, parse_scenarios
@@ -122,13 +121,7 @@ async def prepare_expansion(db: Database, definition_id: int) -> ExpansionCall |
         return None
     try:
         infra = await resolve_infra_model(db, EXPANSION_PURPOSE)
-        target = make_target(
-            provider_name=infra.provider.name,
-            api_style=infra.provider.api_style,
-            model_id=infra.model.model_id,
-            base_url=infra.provider.base_url,
-            api_key_env=infra.provider.api_key_env,
-        )
+        target = infra.target()
     except ModeldeskError as error:
         await _fail(db, definition_id, f"{error.code}: {error.message}")
         return None

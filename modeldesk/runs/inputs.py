@@ -2,7 +2,8 @@
 
 The API and the web UI both build these, so every bound ("a template is at most
 20 000 characters", "placeholders name declared dimensions") is written once
-and reported with the camelCase field at fault.
+and reported with the camelCase field at fault. Prose (template, preamble,
+scenarios, levels) may span lines; names may not (`input_rules.clean_text`).
 """
 
 from __future__ import annotations
@@ -13,8 +14,8 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from modeldesk.catalog.inputs import clean_text
 from modeldesk.errors import ValidationError
+from modeldesk.input_rules import clean_text, cut_echo, echoed
 from modeldesk.runs.templates import MAX_SCENARIOS, Dimension, placeholders
 
 MAX_PROMPT_TEXT = 20_000
@@ -27,7 +28,12 @@ _DIMENSION_NAME = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 def _optional_text(value: str | None, field: str) -> str | None:
     if value is None or not value.strip():
         return None
-    return clean_text(value, field, max_length=MAX_PROMPT_TEXT)
+    return clean_text(value, field, max_length=MAX_PROMPT_TEXT, multiline=True)
+
+
+def clean_rubric(value: str | None) -> str | None:
+    """A definition's rubric, by the rules of prose inputs; None (no rubric) when blank."""
+    return _optional_text(value, "rubric")
 
 
 def _dimension(raw: Any, index: int) -> Dimension:
@@ -37,26 +43,29 @@ def _dimension(raw: Any, index: int) -> Dimension:
     name = clean_text(str(raw.get("name") or ""), f"{field}.name", max_length=64)
     if not _DIMENSION_NAME.match(name):
         raise ValidationError(
-            f"{field}.name {name!r} must be letters, digits and underscores, "
+            f"{field}.name {echoed(name)} must be letters, digits and underscores, "
             "starting with a letter or underscore.",
             field=f"{field}.name",
         )
     levels_raw = raw.get("levels") or []
     if isinstance(levels_raw, str) or not isinstance(levels_raw, Sequence) or not levels_raw:
         raise ValidationError(
-            f"Dimension {name!r} needs a list of levels.", field=f"{field}.levels"
+            f"Dimension {echoed(name)} needs a list of levels.", field=f"{field}.levels"
         )
     if len(levels_raw) > MAX_LEVELS:
         raise ValidationError(
-            f"Dimension {name!r} has {len(levels_raw)} levels; at most {MAX_LEVELS} are allowed.",
+            f"Dimension {echoed(name)} has {len(levels_raw)} levels; "
+            f"at most {MAX_LEVELS} are allowed.",
             field=f"{field}.levels",
         )
     levels = [
-        clean_text(str(level), f"{field}.levels[{i}]", max_length=MAX_LEVEL_TEXT)
+        clean_text(str(level), f"{field}.levels[{i}]", max_length=MAX_LEVEL_TEXT, multiline=True)
         for i, level in enumerate(levels_raw)
     ]
     if len(set(levels)) != len(levels):
-        raise ValidationError(f"Dimension {name!r} lists a level twice.", field=f"{field}.levels")
+        raise ValidationError(
+            f"Dimension {echoed(name)} lists a level twice.", field=f"{field}.levels"
+        )
     return Dimension(name=name, levels=tuple(levels))
 
 
@@ -105,7 +114,7 @@ def clean_scenarios(raw: Sequence[Any] | None, field: str = "scenarios") -> tupl
             f"At most {MAX_SCENARIOS} scenarios are allowed (got {len(raw)}).", field=field
         )
     texts = [
-        clean_text(str(item), f"{field}[{i}]", max_length=MAX_PROMPT_TEXT)
+        clean_text(str(item), f"{field}[{i}]", max_length=MAX_PROMPT_TEXT, multiline=True)
         for i, item in enumerate(raw)
     ]
     return tuple(dict.fromkeys(texts))
@@ -118,6 +127,7 @@ class DefinitionCreate:
     template: str
     dimensions: tuple[Dimension, ...]
     scenarios: tuple[str, ...]
+    rubric: str | None = None
 
     @classmethod
     def parse(
@@ -128,14 +138,18 @@ class DefinitionCreate:
         preamble: str | None = None,
         dimensions: Sequence[Any] | None = None,
         scenarios: Sequence[Any] | None = None,
+        rubric: str | None = None,
     ) -> DefinitionCreate:
-        clean_template = clean_text(template or "", "template", max_length=MAX_PROMPT_TEXT)
+        clean_template = clean_text(
+            template or "", "template", max_length=MAX_PROMPT_TEXT, multiline=True
+        )
         return cls(
             name=clean_text(name or "", "name"),
             preamble=_optional_text(preamble, "preamble"),
             template=clean_template,
             dimensions=_dimensions(dimensions, clean_template),
             scenarios=clean_scenarios(scenarios),
+            rubric=clean_rubric(rubric),
         )
 
 
@@ -147,11 +161,11 @@ def clean_sample_percentage(value: Any) -> Decimal:
         percentage = Decimal(str(value).strip())
     except (InvalidOperation, ValueError) as exc:
         raise ValidationError(
-            f"samplePercentage must be a number, got {value!r}.", field="samplePercentage"
+            f"samplePercentage must be a number, got {echoed(value)}.", field="samplePercentage"
         ) from exc
     if not percentage.is_finite() or not Decimal(0) < percentage <= Decimal(100):
         raise ValidationError(
-            f"samplePercentage must be more than 0 and at most 100 (got {value}).",
+            f"samplePercentage must be more than 0 and at most 100 (got {cut_echo(str(value))}).",
             field="samplePercentage",
         )
     return percentage

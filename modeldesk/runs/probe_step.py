@@ -33,6 +33,9 @@ from modeldesk.llm import (
     make_target,
     snapshot_cost,
 )
+from modeldesk.log_format import bind_log_context
+from modeldesk.runs.analysis_queue import summary_recorded
+from modeldesk.runs.call_gate import gate_call, outcome_when_not_claimed
 from modeldesk.runs.probe_records import (
     ClaimedProbe,
     Skipped,
@@ -47,6 +50,7 @@ from modeldesk.runs.step_outcome import (
     outcome_after_failure,
     outcome_after_internal_error,
 )
+from modeldesk.runs.summaries import after_probe_recorded
 
 logger = logging.getLogger(__name__)
 
@@ -87,6 +91,7 @@ async def _after_failure(
             message=step.message,
             retryable=step.retryable,
         )
+        await after_probe_recorded(db, claimed.probe_id)  # it may have finished its run
 
     async def record_next_try(state: RetryState) -> bool:
         return await record_retry(db, claimed, state, code=error.code.value, message=error.message)
@@ -113,7 +118,16 @@ async def execute_probe(
     claimed = await claim_probe(db, settings, probe_id)
     if isinstance(claimed, Skipped):
         logger.info("probe %s skipped: %s", probe_id, claimed.reason)
-        return StepOutcome("done", claimed.provider_id)
+        outcome = await outcome_when_not_claimed(db, claimed)
+        if claimed.run_id is not None:  # skipping may have finished a summarizing run
+            await summary_recorded(db, claimed.run_id)
+        return outcome
+    gated = await gate_call(db, claimed)  # a capped run's call reserves its expected cost
+    if gated is not None:
+        await summary_recorded(db, claimed.run_id)  # a stop at the cap may finish the run
+        return gated
+    # The worker runs each step in a task of its own, so this ends with the step.
+    bind_log_context(run_id=claimed.run_id, provider=claimed.provider_name)
     try:
         completion = await _call(client, claimed)
     except ModeldeskError as error:
@@ -133,6 +147,8 @@ async def execute_probe(
     )
     if not recorded:
         logger.info("%s: transcript already recorded by an earlier delivery", claimed.label)
+    # Also on a re-delivery: the earlier one may have died before queueing the summary.
+    await after_probe_recorded(db, claimed.probe_id)
     return StepOutcome("done", claimed.provider_id)
 
 

@@ -16,6 +16,7 @@ from modeldesk.db.run_tables import Probe, Run, RunModel, Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
 from modeldesk.errors import NotFoundError
+from modeldesk.input_rules import is_db_id
 
 
 @dataclass(frozen=True)
@@ -23,14 +24,23 @@ class RunProgress:
     total: int
     completed: int
     failed: int
+    # Never called: skipped once the budget cap was reached, or cancelled.
+    skipped: int = 0
+    cancelled: int = 0
 
     @property
     def done(self) -> int:
-        return self.completed + self.failed
+        return self.completed + self.failed + self.skipped + self.cancelled
 
 
 def run_progress(run: Run) -> RunProgress:
-    return RunProgress(total=run.total, completed=run.completed, failed=run.failed)
+    return RunProgress(
+        total=run.total,
+        completed=run.completed,
+        failed=run.failed,
+        skipped=run.skipped,
+        cancelled=run.cancelled,
+    )
 
 
 async def list_runs(
@@ -44,9 +54,16 @@ async def list_runs(
         return list(await session.scalars(query))
 
 
-async def get_run(db: Database, run_id: int) -> Run:
+async def find_run(db: Database, run_id: int) -> Run | None:
+    """The run, or None when there is none (the API's nullable lookup)."""
+    if not is_db_id(run_id):
+        return None
     async with db.session() as session:
-        run = await session.get(Run, run_id)
+        return await session.get(Run, run_id)
+
+
+async def get_run(db: Database, run_id: int) -> Run:
+    run = await find_run(db, run_id)
     if run is None:
         raise NotFoundError(f"No run with id {run_id}.")
     return run

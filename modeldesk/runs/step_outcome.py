@@ -32,12 +32,21 @@ _MAX_INTERNAL_RETRY_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
+class CallFailure:
+    """Why the provider call failed: shown in the live provider view, and as a hold's reason."""
+
+    code: str
+    message: str  # redacted by the adapter that raised it
+
+
+@dataclass(frozen=True)
 class StepOutcome:
     kind: Literal["done", "retry"]  # done: the result or the final failure is recorded
     # The provider called, if the step got that far; the one a hold applies to.
     provider_id: int | None
     delay_seconds: float = 0.0  # retry: run again after this delay
     hold_provider: bool = False  # retry after a rate limit: hold the whole provider until then
+    failure: CallFailure | None = None  # the provider call failed (finally or not)
 
     def __post_init__(self) -> None:
         if self.hold_provider and self.provider_id is None:
@@ -59,16 +68,17 @@ async def outcome_after_failure(
     `record_retry` returns False when the work is no longer pending (a
     cancelled run, a finished expansion); then nothing is retried.
     """
+    failure = CallFailure(error.code.value, error.message)
     step = decide(error, state, BackoffPolicy.from_settings(settings))
     if isinstance(step, GiveUp):
         await record_failure(step)
         logger.warning(
             "%s failed: %s: %s (retryable=%s)", label, step.code, step.message, step.retryable
         )
-        return StepOutcome("done", provider_id)
+        return StepOutcome("done", provider_id, failure=failure)
     if not await record_retry(step.state):
         logger.info("%s: no longer pending (cancelled or finished meanwhile); not retrying", label)
-        return StepOutcome("done", provider_id)
+        return StepOutcome("done", provider_id, failure=failure)
     logger.info(
         "%s: %s; retry in %.1f s (rate-limit retries %d, transient retries %d)",
         label,
@@ -78,7 +88,13 @@ async def outcome_after_failure(
         step.state.transient_retries,
     )
     is_rate_limit = error.code is ErrorCode.RATE_LIMITED
-    return StepOutcome("retry", provider_id, delay_seconds=step.delay, hold_provider=is_rate_limit)
+    return StepOutcome(
+        "retry",
+        provider_id,
+        delay_seconds=step.delay,
+        hold_provider=is_rate_limit,
+        failure=failure,
+    )
 
 
 async def outcome_after_internal_error(
@@ -86,7 +102,7 @@ async def outcome_after_internal_error(
     provider_id: int | None,
     error: BaseException,
     *,
-    step: Literal["probe", "expansion"],
+    step: Literal["probe", "expansion", "summary", "analysis"],
     count_error: Callable[[str], Awaitable[int | None]],
     record_failure: Callable[[str], Awaitable[object]],
 ) -> StepOutcome:

@@ -19,7 +19,7 @@ PLACEHOLDER = re.compile(r"\{\{\s*([^{}]*?)\s*\}\}")
 # A run sends every scenario to every target model; beyond this a definition is
 # almost certainly a mistake (one more dimension than meant), and a run of it
 # would be costly. Explicit and LLM-generated lists share the bound.
-MAX_SCENARIOS = 1000
+MAX_SCENARIOS = 20_000
 
 
 @dataclass(frozen=True)

@@ -10,8 +10,11 @@ import asyncio
 import time
 from collections.abc import Sequence
 
+from sqlalchemy import text
+
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelCreate, ProviderCreate, create_model, create_provider
+from modeldesk.db.job_queue import decode_payload
 from modeldesk.db.run_tables import Definition, Run
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
@@ -19,7 +22,7 @@ from modeldesk.runs.creation import create_run
 from modeldesk.runs.definitions import create_definition
 from modeldesk.runs.queries import get_run
 
-FINISHED_RUN_STATUSES = ("COMPLETED", "CANCELLED", "FAILED")
+FINISHED_RUN_STATUSES = ("COMPLETED", "CANCELLED", "FAILED", "BUDGET_EXCEEDED")
 
 
 def simulated_model_id(provider_name: str) -> str:
@@ -94,6 +97,20 @@ async def queue_probe_run(
 ) -> Run:
     """A run of `scenarios` distinct prompts on each model: `scenarios * len(models)` probes."""
     return await run_on(db, actor, await question_definition(db, actor, scenarios), models)
+
+
+async def queued_probe_jobs(db: Database, entrypoint: str) -> list[tuple[int, int]]:
+    """(probe id, priority) of the entrypoint's waiting jobs, in the order pgqueuer hands
+    them out (`priority DESC, id`)."""
+    async with db.session() as session:
+        rows = await session.execute(
+            text(
+                "SELECT payload, priority FROM pgqueuer WHERE entrypoint = :e"
+                " AND status = 'queued' ORDER BY priority DESC, id"
+            ),
+            {"e": entrypoint},
+        )
+        return [(int(decode_payload(payload)["probe_id"]), priority) for payload, priority in rows]
 
 
 async def wait_for_run(db: Database, run_id: int, within: float = 60.0) -> Run:

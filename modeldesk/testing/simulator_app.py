@@ -160,11 +160,16 @@ class SimulatorApp:
             payload = bodies.error(style, status, model, outcome.message)
             return JSONResponse(payload, status_code=status, headers=headers)
         prompt = bodies.prompt_text(style, body)
-        text = config.text if config.text is not None else bodies.default_answer(model, prompt)
+        text = next((answer for key, answer in config.replies if key in prompt), config.text)
+        if text is None:
+            text = bodies.default_answer(model, prompt)
         usage = bodies.usage_for(config, prompt, text)
         version = config.model_version or f"{model}-sim"
         blocked = outcome.kind is OutcomeKind.BLOCKED
-        return JSONResponse(bodies.success(style, version, text, usage, blocked=blocked))
+        payload = bodies.success(
+            style, version, text, usage, blocked=blocked, provider=config.provider
+        )
+        return JSONResponse(payload)
 
     async def configure(self, request: Request) -> Response:
         try:

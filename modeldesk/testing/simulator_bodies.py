@@ -65,17 +65,35 @@ def default_answer(model: str, prompt: str) -> str:
     return f"Simulated answer from {model} to: {prompt[-80:]}"
 
 
+# Providers whose OpenAI-compatible usage leaves reasoning out of completion_tokens.
+_REASONING_OUTSIDE_COMPLETION = frozenset({"xai"})
+
+
 def success(
-    style: ApiStyle, version: str, text: str, usage: SimUsage, *, blocked: bool = False
+    style: ApiStyle,
+    version: str,
+    text: str,
+    usage: SimUsage,
+    *,
+    blocked: bool = False,
+    provider: str | None = None,
 ) -> dict[str, Any]:
     if style is ApiStyle.OPENAI:
-        return _openai_success(version, text, usage, blocked)
+        return _openai_success(
+            version, text, usage, blocked, provider in _REASONING_OUTSIDE_COMPLETION
+        )
     if style is ApiStyle.ANTHROPIC:
         return _anthropic_success(version, text, usage, blocked)
     return _gemini_success(version, text, usage, blocked)
 
 
-def _openai_success(version: str, text: str, u: SimUsage, blocked: bool) -> dict[str, Any]:
+def _openai_success(
+    version: str, text: str, u: SimUsage, blocked: bool, reasoning_apart: bool
+) -> dict[str, Any]:
+    completion = u.output_tokens - u.reasoning_tokens if reasoning_apart else u.output_tokens
+    prompt_details = {"cached_tokens": u.cached_tokens, "audio_tokens": 0}
+    if u.cache_creation_tokens:
+        prompt_details["cache_write_tokens"] = u.cache_creation_tokens
     return {
         "id": f"chatcmpl-sim{next(_ids)}",
         "object": "chat.completion",
@@ -96,9 +114,9 @@ def _openai_success(version: str, text: str, u: SimUsage, blocked: bool) -> dict
         ],
         "usage": {
             "prompt_tokens": u.input_tokens,
-            "completion_tokens": u.output_tokens,
+            "completion_tokens": completion,
             "total_tokens": u.input_tokens + u.output_tokens,
-            "prompt_tokens_details": {"cached_tokens": u.cached_tokens, "audio_tokens": 0},
+            "prompt_tokens_details": prompt_details,
             "completion_tokens_details": {
                 "reasoning_tokens": u.reasoning_tokens,
                 "audio_tokens": 0,

@@ -115,12 +115,16 @@ class ModelConfig:
     Unset `input_tokens`/`output_tokens` are derived from the text lengths.
     `provider` tags the model for the per-provider concurrency counters;
     untagged models count under their API style ("openai", "anthropic", "gemini").
+    The tag "xai" also shapes usage as xAI does (reasoning outside completion_tokens).
     """
 
     latency: float = 0.0
     outcomes: tuple[Outcome, ...] = ()
     then: Outcome = field(default_factory=Outcome.ok)
     text: str | None = None
+    # (fragment, answer): the first answer whose fragment the prompt contains
+    # wins over `text`, so one model (a judge) can answer each prompt its own way.
+    replies: tuple[tuple[str, str], ...] = ()
     input_tokens: int | None = None
     output_tokens: int | None = None
     cached_tokens: int = 0
@@ -152,6 +156,9 @@ class ModelConfig:
         if isinstance(outcomes, str | Mapping):
             raise ValueError("outcomes must be a list")
         fields["outcomes"] = tuple(Outcome.parse(o) for o in outcomes)
+        fields["replies"] = tuple(
+            (str(key), str(answer)) for key, answer in fields.get("replies", ())
+        )
         if "then" in fields:
             fields["then"] = Outcome.parse(fields["then"])
         return cls(**fields)

@@ -12,7 +12,7 @@ import signal
 import subprocess
 import sys
 import time
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from types import TracebackType
 
@@ -42,20 +42,25 @@ class WorkerFleet:
         self._log_dir = log_dir
         self.processes: list[subprocess.Popen[bytes]] = []
 
-    def start(self, count: int = 1) -> list[subprocess.Popen[bytes]]:
-        started = []
-        for _ in range(count):
-            log = self._log_dir / f"worker-{len(self.processes)}.log"
-            with log.open("wb") as output:
-                process = subprocess.Popen(
-                    [sys.executable, "-m", "modeldesk.cli", "worker"],
-                    env=self._env,
-                    stdout=output,
-                    stderr=subprocess.STDOUT,
-                )
-            self.processes.append(process)
-            started.append(process)
-        return started
+    def start(self, count: int = 1, args: Sequence[str] = ()) -> list[subprocess.Popen[bytes]]:
+        """Start `count` workers, each with `args` after `modeldesk worker`."""
+        return [self._launch(["worker", *args]) for _ in range(count)]
+
+    def start_serve(self, port: int) -> subprocess.Popen[bytes]:
+        """`modeldesk serve` on `port`: the API and UI, with their in-process worker."""
+        return self._launch(["serve", "--port", str(port)])
+
+    def _launch(self, command: Sequence[str]) -> subprocess.Popen[bytes]:
+        log = self._log_dir / f"worker-{len(self.processes)}.log"
+        with log.open("wb") as output:
+            process = subprocess.Popen(
+                [sys.executable, "-m", "modeldesk.cli", *command],
+                env=self._env,
+                stdout=output,
+                stderr=subprocess.STDOUT,
+            )
+        self.processes.append(process)
+        return process
 
     def wait_until_started(self, timeout: float = 30.0) -> None:
         """Block until every worker has logged that it serves the queue."""

@@ -7,22 +7,30 @@ no business rules; refusals come back as the services' typed errors.
 from __future__ import annotations
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import PlainTextResponse, RedirectResponse, Response
 from fastapi.staticfiles import StaticFiles
 
 from modeldesk.context import AppContext
-from modeldesk.errors import ForbiddenError
+from modeldesk.errors import ForbiddenError, NotFoundError, ValidationError
 from modeldesk.web import (
     audit_routes,
     auth_routes,
+    export_routes,
+    fleet_routes,
     infra_routes,
     models_routes,
     new_run_routes,
+    prices_routes,
     providers_routes,
+    run_control_routes,
     runs_routes,
+    spend_routes,
 )
 from modeldesk.web.dependencies import CsrfRefused, SignInRequired, login_url
 from modeldesk.web.rendering import STATIC_DIR, error_response, is_htmx
+from modeldesk.web.row_ids import CHECK_ROW_IDS, answer_impossible_row_ids_with_404
+from modeldesk.web.unavailable import answer_unavailable_with_503
 
 
 async def _sign_in_required(request: Request, exc: Exception) -> Response:
@@ -32,6 +40,23 @@ async def _sign_in_required(request: Request, exc: Exception) -> Response:
         # htmx follows HX-Redirect with a full page load, whatever the status.
         return PlainTextResponse("Sign in again.", status_code=401, headers={"HX-Redirect": target})
     return RedirectResponse(target, status_code=303)
+
+
+async def _forbidden(request: Request, exc: Exception) -> Response:
+    """A viewer at an admin-only handler (`dependencies.Admin`): 403 before any input is read."""
+    assert isinstance(exc, ForbiddenError)
+    return error_response(request, exc)
+
+
+async def _out_of_range(request: Request, exc: Exception) -> Response:
+    """A path or query number no row or page can have (`dependencies.PathId`, `PageNumber`):
+    no such page (404) for a path, a bad request (400) for a query, never a crash."""
+    assert isinstance(exc, RequestValidationError)
+    if any(error.get("loc", ("",))[0] == "path" for error in exc.errors()):
+        return error_response(request, NotFoundError("There is no such page."))
+    names = sorted({str(error["loc"][-1]) for error in exc.errors() if error.get("loc")})
+    refusal = ValidationError(f"Out of range or not a number: {', '.join(names)[:100]}.")
+    return error_response(request, refusal, status=400)
 
 
 async def _csrf_refused(request: Request, exc: Exception) -> Response:
@@ -46,11 +71,20 @@ def mount_web(app: FastAPI, context: AppContext) -> None:
         auth_routes,
         models_routes,
         providers_routes,
+        prices_routes,
         infra_routes,
         new_run_routes,
         runs_routes,
+        run_control_routes,
+        export_routes,
+        fleet_routes,
+        spend_routes,
         audit_routes,
     ):
-        app.include_router(module.router)
+        app.include_router(module.router, dependencies=CHECK_ROW_IDS)
     app.add_exception_handler(SignInRequired, _sign_in_required)
     app.add_exception_handler(CsrfRefused, _csrf_refused)
+    app.add_exception_handler(ForbiddenError, _forbidden)
+    app.add_exception_handler(RequestValidationError, _out_of_range)
+    answer_unavailable_with_503(app)
+    answer_impossible_row_ids_with_404(app)

@@ -11,7 +11,7 @@ from fastapi.responses import HTMLResponse
 
 from modeldesk.catalog import list_audit_entries
 from modeldesk.db.tables import AuditEntry
-from modeldesk.web.dependencies import Db, User
+from modeldesk.web.dependencies import Db, PageNumber, User
 from modeldesk.web.rendering import render
 
 router = APIRouter()
@@ -58,13 +58,16 @@ def entity_label(entry: AuditEntry) -> str:
 
 @router.get("/audit", include_in_schema=False)
 async def audit_page(
-    request: Request, db: Db, user: User, page: int = 1, entity: str = ""
+    request: Request, db: Db, user: User, page: PageNumber = 1, entity: str = ""
 ) -> HTMLResponse:
-    page = max(page, 1)
     entity_type = entity if entity in ENTITY_TYPES else None
     # One row past the page tells whether an older page exists.
     entries = await list_audit_entries(
-        db, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE, entity_type=entity_type
+        db,
+        limit=PAGE_SIZE + 1,
+        offset=(page - 1) * PAGE_SIZE,
+        entity_type=entity_type,
+        reader=user,
     )
     rows = [
         (entry, entity_label(entry), compact_diff(entry.before, entry.after))

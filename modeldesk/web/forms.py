@@ -4,10 +4,12 @@ from __future__ import annotations
 
 from fastapi import Request
 
+from modeldesk.web.dependencies import read_form
+
 
 async def form_values(request: Request, *names: str) -> dict[str, str]:
     """The named fields, stripped, with "" for a missing one (an unticked checkbox)."""
-    form = await request.form()
+    form = await read_form(request)
     values: dict[str, str] = {}
     for name in names:
         value = form.get(name)

@@ -20,7 +20,7 @@ from modeldesk.catalog import (
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.errors import ModeldeskError, ValidationError
-from modeldesk.web.dependencies import Csrf, Db, User
+from modeldesk.web.dependencies import Admin, Csrf, Db, User
 from modeldesk.web.forms import form_values
 from modeldesk.web.models_view import ProviderChoices, group_choices
 from modeldesk.web.rendering import Flash, error_response, form_refused, render
@@ -100,7 +100,7 @@ async def infrastructure_page(request: Request, db: Db, user: User) -> HTMLRespo
 
 @router.post("/settings/infrastructure/{purpose}", include_in_schema=False)
 async def save_infra_model(
-    request: Request, db: Db, user: User, _csrf: Csrf, purpose: str
+    request: Request, db: Db, user: Admin, _csrf: Csrf, purpose: str
 ) -> HTMLResponse:
     chosen = (await form_values(request, "model"))["model"]
     # Options are "provider/model_id"; a provider name never holds a "/", a model id may.

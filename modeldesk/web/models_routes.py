@@ -26,12 +26,20 @@ from modeldesk.catalog import (
     set_default_model,
     update_model,
 )
+from modeldesk.catalog.price_sets import quote_of
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.errors import ModeldeskError
-from modeldesk.web.dependencies import Csrf, Db, User
+from modeldesk.web.dependencies import Admin, Csrf, Db, PathId, User
 from modeldesk.web.forms import form_values, ticked
 from modeldesk.web.models_view import ProviderCard, provider_card, provider_cards
+from modeldesk.web.price_form import (
+    CACHE_WRITE_INPUT,
+    PRICE_INPUTS,
+    differing_model_ids,
+    price_values,
+    tier_from_form,
+)
 from modeldesk.web.rendering import Flash, error_response, form_errors, form_refused, render
 
 router = APIRouter()
@@ -42,9 +50,17 @@ ADD_FIELDS = (
     "displayName",
     "costInputPerMillion",
     "costOutputPerMillion",
+    "costCachedInputPerMillion",
     "setAsDefault",
+    *PRICE_INPUTS,
 )
-EDIT_FIELDS = ("displayName", "costInputPerMillion", "costOutputPerMillion")
+EDIT_FIELDS = (
+    "displayName",
+    "costInputPerMillion",
+    "costOutputPerMillion",
+    "costCachedInputPerMillion",
+    *PRICE_INPUTS,
+)
 CARD = "models/_provider_card.html"
 CLOSE_DIALOGS = {"HX-Trigger": "closeDialogs"}
 OPEN_MODEL_DIALOG = {"HX-Trigger-After-Settle": json.dumps({"openDialog": {"id": "model-dialog"}})}
@@ -67,12 +83,7 @@ def _add_form_context(
 
 
 def _edit_values(model: LlmModel) -> dict[str, str]:
-    prices = {
-        "costInputPerMillion": model.cost_input_per_million,
-        "costOutputPerMillion": model.cost_output_per_million,
-    }
-    values = {name: "" if price is None else str(price) for name, price in prices.items()}
-    return {"displayName": model.display_name, **values}
+    return {"displayName": model.display_name, **price_values(quote_of(model))}
 
 
 async def _edit_form_context(
@@ -96,11 +107,12 @@ async def models_page(request: Request, db: Db, user: User) -> HTMLResponse:
     context: dict[str, Any] = {"section": "models", "cards": cards}
     if user.is_admin:
         context["add_form"] = _add_form_context([card.provider for card in cards])
+    context["price_differs"] = await differing_model_ids(request, db)
     return render(request, "models/page.html", context)
 
 
 @router.post("/settings/models", include_in_schema=False)
-async def add_model(request: Request, db: Db, user: User, _csrf: Csrf) -> HTMLResponse:
+async def add_model(request: Request, db: Db, user: Admin, _csrf: Csrf) -> HTMLResponse:
     values = await form_values(request, *ADD_FIELDS)
     try:
         model = await create_model(
@@ -113,6 +125,9 @@ async def add_model(request: Request, db: Db, user: User, _csrf: Csrf) -> HTMLRe
                 cost_input_per_million=values["costInputPerMillion"],
                 cost_output_per_million=values["costOutputPerMillion"],
                 set_as_default=ticked(values, "setAsDefault"),
+                cost_cached_input_per_million=values["costCachedInputPerMillion"],
+                cost_cache_write_per_million=values[CACHE_WRITE_INPUT],
+                long_context_tier=tier_from_form(values),
             ),
         )
     except ModeldeskError as exc:
@@ -133,7 +148,7 @@ async def add_model(request: Request, db: Db, user: User, _csrf: Csrf) -> HTMLRe
 
 
 @router.get("/settings/models/{model_id}/edit", include_in_schema=False)
-async def edit_model_form(request: Request, db: Db, user: User, model_id: int) -> HTMLResponse:
+async def edit_model_form(request: Request, db: Db, user: User, model_id: PathId) -> HTMLResponse:
     try:
         user.require_admin("editing a model")
         model = await get_model(db, model_id)
@@ -145,7 +160,7 @@ async def edit_model_form(request: Request, db: Db, user: User, model_id: int) -
 
 @router.post("/settings/models/{model_id}", include_in_schema=False)
 async def edit_model(
-    request: Request, db: Db, user: User, _csrf: Csrf, model_id: int
+    request: Request, db: Db, user: Admin, _csrf: Csrf, model_id: PathId
 ) -> HTMLResponse:
     values = await form_values(request, *EDIT_FIELDS)
     try:
@@ -157,6 +172,11 @@ async def edit_model(
                 display_name=values["displayName"],
                 cost_input_per_million=values["costInputPerMillion"],
                 cost_output_per_million=values["costOutputPerMillion"],
+                cost_cached_input_per_million=values["costCachedInputPerMillion"],
+                cost_cache_write_per_million=values[CACHE_WRITE_INPUT],
+                # The form always shows the tier: left empty, it is removed.
+                long_context_tier=tier_from_form(values),
+                clear_long_context_tier=True,
             ),
         )
     except ModeldeskError as exc:
@@ -178,7 +198,7 @@ async def edit_model(
 
 
 @router.get("/settings/models/{model_id}/deprecate", include_in_schema=False)
-async def deprecate_confirm(request: Request, db: Db, user: User, model_id: int) -> HTMLResponse:
+async def deprecate_confirm(request: Request, db: Db, user: User, model_id: PathId) -> HTMLResponse:
     try:
         user.require_admin("deprecating a model")
         model = await get_model(db, model_id)
@@ -196,7 +216,7 @@ async def deprecate_confirm(request: Request, db: Db, user: User, model_id: int)
 
 @router.post("/settings/models/{model_id}/deprecate", include_in_schema=False)
 async def deprecate(
-    request: Request, db: Db, user: User, _csrf: Csrf, model_id: int
+    request: Request, db: Db, user: Admin, _csrf: Csrf, model_id: PathId
 ) -> HTMLResponse:
     try:
         result = await deprecate_model(db, user, model_id)
@@ -221,7 +241,7 @@ async def deprecate(
 
 @router.post("/settings/models/{model_id}/reactivate", include_in_schema=False)
 async def reactivate(
-    request: Request, db: Db, user: User, _csrf: Csrf, model_id: int
+    request: Request, db: Db, user: Admin, _csrf: Csrf, model_id: PathId
 ) -> HTMLResponse:
     try:
         model = await reactivate_model(db, user, model_id)
@@ -236,7 +256,7 @@ async def reactivate(
 
 @router.post("/settings/models/{model_id}/default", include_in_schema=False)
 async def make_default(
-    request: Request, db: Db, user: User, _csrf: Csrf, model_id: int
+    request: Request, db: Db, user: Admin, _csrf: Csrf, model_id: PathId
 ) -> HTMLResponse:
     try:
         result = await set_default_model(db, user, model_id)

@@ -8,6 +8,7 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 from modeldesk.catalog import (
+    base_url_changes,
     get_provider,
     list_providers,
     models_by_provider_ids,
@@ -15,7 +16,7 @@ from modeldesk.catalog import (
     selectable_models,
 )
 from modeldesk.db.session import Database
-from modeldesk.db.tables import LlmModel, LlmProvider
+from modeldesk.db.tables import AuditEntry, LlmModel, LlmProvider
 from modeldesk.enums import ModelStatus
 
 
@@ -24,6 +25,8 @@ class ProviderCard:
     provider: LlmProvider
     models: list[LlmModel]
     has_key: bool
+    # The latest change of its base URL (audited), shown on the card; None: never changed.
+    base_url_change: AuditEntry | None = None
 
     @property
     def default_model(self) -> LlmModel | None:
@@ -36,14 +39,20 @@ class ProviderCard:
 
 async def provider_cards(db: Database) -> list[ProviderCard]:
     providers = await list_providers(db)
-    models = await models_by_provider_ids(db, [provider.id for provider in providers])
-    return [ProviderCard(p, models.get(p.id, []), provider_has_key(p)) for p in providers]
+    ids = [provider.id for provider in providers]
+    models = await models_by_provider_ids(db, ids)
+    changes = await base_url_changes(db, ids)
+    return [
+        ProviderCard(p, models.get(p.id, []), provider_has_key(p), changes.get(p.id))
+        for p in providers
+    ]
 
 
 async def provider_card(db: Database, provider_id: int) -> ProviderCard:
     provider = await get_provider(db, provider_id)
     models = await models_by_provider_ids(db, [provider_id])
-    return ProviderCard(provider, models.get(provider_id, []), provider_has_key(provider))
+    change = (await base_url_changes(db, [provider_id])).get(provider_id)
+    return ProviderCard(provider, models.get(provider_id, []), provider_has_key(provider), change)
 
 
 @dataclass(frozen=True)

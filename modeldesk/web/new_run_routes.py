@@ -15,15 +15,19 @@ from starlette.datastructures import ImmutableMultiDict
 
 from modeldesk.db.session import Database
 from modeldesk.errors import ModeldeskError, ValidationError
+from modeldesk.input_rules import as_db_id
 from modeldesk.runs import (
     create_definition,
     create_run,
     default_models,
     estimate_run_cost,
+    get_definition,
     list_definitions,
     scenario_counts_by_definition_ids,
 )
-from modeldesk.web.dependencies import Csrf, Db, User, app_context
+from modeldesk.runs.budget import clean_max_cost
+from modeldesk.runs.rubrics import set_definition_rubric
+from modeldesk.web.dependencies import Admin, Csrf, Db, User, app_context, read_form
 from modeldesk.web.models_view import selectable_choices
 from modeldesk.web.rendering import Flash, form_errors, form_refused, html, render
 
@@ -31,7 +35,7 @@ router = APIRouter()
 
 BUILDER = "runs/_builder.html"
 DEFINITION_FORM = "runs/_definition_form.html"
-DEFINITION_FIELDS = ("name", "preamble", "template", "scenarios")
+DEFINITION_FIELDS = ("name", "preamble", "template", "scenarios", "rubric")
 
 
 @dataclass(frozen=True)
@@ -42,6 +46,11 @@ class RunForm:
     # Model database ids, as the checkboxes send them.
     models: tuple[str, ...]
     sample_percentage: str
+    # The budget cap in USD as typed; empty for none.
+    max_cost: str = ""
+    # The definition's rubric as edited, and "judge the answers"; None when not on the form.
+    rubric: str | None = None
+    summarize: bool | None = None
 
 
 async def _preselected(db: Database) -> tuple[str, ...]:
@@ -81,13 +90,17 @@ def _run_form(data: ImmutableMultiDict[str, Any]) -> RunForm:
         str(data.get("definitionId") or ""),
         tuple(dict.fromkeys(models)),
         str(data.get("samplePercentage") or ""),
+        str(data.get("maxCost") or "").strip(),
+        str(data.get("rubric") or "") if "rubric" in data else None,
+        "summarize" in data if "summarizeShown" in data else None,
     )
 
 
 def _definition_id(form: RunForm) -> int:
-    if not form.definition_id.isdigit():
+    definition_id = as_db_id(form.definition_id)
+    if definition_id is None:
         raise ValidationError("Pick a definition.", field="definitionId")
-    return int(form.definition_id)
+    return definition_id
 
 
 def _models(form: RunForm) -> list[str]:
@@ -116,18 +129,29 @@ async def estimate(request: Request, db: Db, user: User) -> HTMLResponse:
             _models(form),
             form.sample_percentage or None,
             settings=app_context(request).settings,
+            summarize=form.summarize,
         )
+        cap = clean_max_cost(form.max_cost or None)
     except ModeldeskError as exc:
         return render(request, "runs/_estimate.html", {"estimate": None, "error": exc.message})
-    return render(request, "runs/_estimate.html", {"estimate": result, "error": None})
+    context = {"estimate": result, "error": None, "max_cost": cap}
+    return render(request, "runs/_estimate.html", context)
 
 
 @router.post("/runs", include_in_schema=False)
-async def start_run(request: Request, db: Db, user: User, _csrf: Csrf) -> Response:
-    form = _run_form(await request.form())
+async def start_run(request: Request, db: Db, user: Admin, _csrf: Csrf) -> Response:
+    form = _run_form(await read_form(request))
     try:
+        if form.rubric is not None:  # saved on the definition, for this run and later ones
+            await set_definition_rubric(db, user, _definition_id(form), form.rubric)
         run = await create_run(
-            db, user, _definition_id(form), _models(form), form.sample_percentage or None
+            db,
+            user,
+            _definition_id(form),
+            _models(form),
+            form.sample_percentage or None,
+            max_cost=form.max_cost or None,
+            summarize=form.summarize,
         )
     except ModeldeskError as exc:
         context = await _builder_context(db, form, **form_errors(exc))
@@ -137,8 +161,8 @@ async def start_run(request: Request, db: Db, user: User, _csrf: Csrf) -> Respon
 
 
 @router.post("/runs/definitions", include_in_schema=False)
-async def add_definition(request: Request, db: Db, user: User, _csrf: Csrf) -> HTMLResponse:
-    raw = await request.form()
+async def add_definition(request: Request, db: Db, user: Admin, _csrf: Csrf) -> HTMLResponse:
+    raw = await read_form(request)
     values = {name: str(raw.get(name) or "") for name in DEFINITION_FIELDS}
     lines = [line for line in values["scenarios"].splitlines() if line.strip()]
     try:
@@ -149,6 +173,7 @@ async def add_definition(request: Request, db: Db, user: User, _csrf: Csrf) -> H
             template=values["template"],
             preamble=values["preamble"],
             scenarios=lines,
+            rubric=values["rubric"],
         )
     except ModeldeskError as exc:
         context = _definition_form(values, **form_errors(exc), open=True)
@@ -162,4 +187,24 @@ async def add_definition(request: Request, db: Db, user: User, _csrf: Csrf) -> H
         _definition_form(),
         also=[(BUILDER, {**builder, "oob": True})],
         flash=Flash(f"Definition “{definition.name}” created with {count} scenario(s)."),
+    )
+
+
+@router.get("/runs/rubric", include_in_schema=False)
+async def rubric_fields(request: Request, db: Db, user: User) -> HTMLResponse:
+    """The picked definition's rubric, and judging on by default when it has one."""
+    definition_id = as_db_id(request.query_params.get("definitionId"))
+    rubric = None
+    if definition_id is not None:
+        try:
+            rubric = (await get_definition(db, definition_id)).rubric
+        except ModeldeskError:
+            rubric = None  # a definition deleted meanwhile: the builder reports it on submit
+    context: dict[str, Any] = {"rubric": rubric, "summarize": rubric is not None, "errors": {}}
+    # The estimate follows whether the answers are judged (see _builder.html).
+    return render(
+        request,
+        "runs/_rubric_fields.html",
+        context,
+        headers={"HX-Trigger-After-Swap": "rubric-shown"},
     )

@@ -47,6 +47,7 @@ _HTTP_STATUS = {
     ErrorCode.CONFLICT: 409,
     ErrorCode.MODEL_DEPRECATED: 409,
     ErrorCode.PROVIDER_DISABLED: 409,
+    ErrorCode.UNAVAILABLE: 503,
 }
 
 
@@ -102,10 +103,10 @@ def is_htmx(request: Request) -> bool:
 
 
 def render_string(request: Request, template: str, context: dict[str, Any] | None = None) -> str:
-    token = getattr(request.state, "session_token", None)
+    secret = getattr(request.state, "session_secret", None)
     values = {
         "user": getattr(request.state, "user", None),
-        "csrf_token": csrf_token_for(token) if token else "",
+        "csrf_token": csrf_token_for(secret) if secret else "",
         **(context or {}),
     }
     return ENV.get_template(template).render(values)
@@ -173,9 +174,12 @@ def form_refused(
     )
 
 
-def error_response(request: Request, exc: ModeldeskError) -> HTMLResponse:
-    """The service's refusal, in the status region (htmx) or as an error page."""
-    status = http_status(exc)
+def error_response(
+    request: Request, exc: ModeldeskError, status: int | None = None
+) -> HTMLResponse:
+    """The service's refusal, in the status region (htmx) or as an error page; `status`
+    overrides the one its code maps to."""
+    status = status or http_status(exc)
     logger.info("UI request %s %s refused: %s", request.method, request.url.path, exc)
     if is_htmx(request):
         return render(

@@ -7,7 +7,7 @@ from fastapi.responses import HTMLResponse
 
 from modeldesk.errors import ModeldeskError
 from modeldesk.runs import cancel_run, list_runs
-from modeldesk.web.dependencies import Csrf, Db, User
+from modeldesk.web.dependencies import Admin, Csrf, Db, PageNumber, PathId, User
 from modeldesk.web.rendering import Flash, error_response, render
 from modeldesk.web.runs_view import run_detail, run_rows
 
@@ -17,7 +17,6 @@ PAGE_SIZE = 50
 
 
 async def _list_context(db: Db, page: int) -> dict[str, object]:
-    page = max(page, 1)
     runs = await list_runs(db, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
     rows = await run_rows(db, runs[:PAGE_SIZE])
     return {
@@ -30,18 +29,18 @@ async def _list_context(db: Db, page: int) -> dict[str, object]:
 
 
 @router.get("/runs", include_in_schema=False)
-async def runs_page(request: Request, db: Db, user: User, page: int = 1) -> HTMLResponse:
+async def runs_page(request: Request, db: Db, user: User, page: PageNumber = 1) -> HTMLResponse:
     return render(request, "runs/list.html", await _list_context(db, page))
 
 
 @router.get("/runs/rows", include_in_schema=False)
-async def runs_rows(request: Request, db: Db, user: User, page: int = 1) -> HTMLResponse:
+async def runs_rows(request: Request, db: Db, user: User, page: PageNumber = 1) -> HTMLResponse:
     """The list's body alone, for polling; it stops polling once no run is moving."""
     return render(request, "runs/_rows.html", await _list_context(db, page))
 
 
 @router.get("/runs/{run_id:int}", include_in_schema=False)
-async def run_page(request: Request, db: Db, user: User, run_id: int) -> HTMLResponse:
+async def run_page(request: Request, db: Db, user: User, run_id: PathId) -> HTMLResponse:
     try:
         detail = await run_detail(db, run_id)
     except ModeldeskError as exc:
@@ -56,7 +55,7 @@ async def run_page(request: Request, db: Db, user: User, run_id: int) -> HTMLRes
 
 
 @router.get("/runs/{run_id:int}/live", include_in_schema=False)
-async def run_live(request: Request, db: Db, user: User, run_id: int) -> HTMLResponse:
+async def run_live(request: Request, db: Db, user: User, run_id: PathId) -> HTMLResponse:
     """Status, progress, costs and transcripts, for polling while the run moves."""
     try:
         detail = await run_detail(db, run_id)
@@ -66,7 +65,9 @@ async def run_live(request: Request, db: Db, user: User, run_id: int) -> HTMLRes
 
 
 @router.post("/runs/{run_id:int}/cancel", include_in_schema=False)
-async def cancel(request: Request, db: Db, user: User, _csrf: Csrf, run_id: int) -> HTMLResponse:
+async def cancel(
+    request: Request, db: Db, user: Admin, _csrf: Csrf, run_id: PathId
+) -> HTMLResponse:
     try:
         await cancel_run(db, user, run_id)
         detail = await run_detail(db, run_id)
@@ -74,8 +75,9 @@ async def cancel(request: Request, db: Db, user: User, _csrf: Csrf, run_id: int)
         return error_response(request, exc)
     progress = detail.row.progress
     message = (
-        f"Run #{run_id} is cancelled: no new call starts. {progress.done} of "
-        f"{progress.total} probes had finished; calls in flight are still recorded."
+        f"Run #{run_id} is cancelled: no new call starts. "
+        f"{progress.completed + progress.failed + progress.skipped} of {progress.total} "
+        "probes had finished; calls in flight are still recorded."
     )
     return render(
         request,

@@ -20,10 +20,12 @@ from modeldesk.runs import (
     definitions_by_ids,
     first_transcripts,
     get_run,
+    retryable_failure_counts,
     run_models_by_run_ids,
     run_progress,
     scenarios_by_ids,
 )
+from modeldesk.web.run_scores import RunScores, leaders_by_run_ids, run_scores
 
 # A run's page lists at most this many transcripts; the cost figures cover them all.
 TRANSCRIPTS_SHOWN = 200
@@ -41,6 +43,8 @@ class RunRow:
     # Target model database id -> "provider/model_id", in the run's order.
     labels: dict[int, str]
     breakdown: CostBreakdown
+    # The model with the best mean score, once a summarizing run is analysed.
+    leader: str | None = None
 
     @property
     def progress(self) -> RunProgress:
@@ -57,6 +61,9 @@ class RunDetail:
     transcripts: list[Transcript]
     transcript_count: int
     scenarios: dict[int, Scenario]
+    # Failed probes `Retry failed probes` would queue again.
+    retryable_failures: int = 0
+    scores: RunScores | None = None  # a summarizing run's judging (SPEC 9.5)
 
 
 async def model_labels(db: Database, models: Iterable[LlmModel]) -> dict[int, str]:
@@ -71,12 +78,14 @@ async def run_rows(db: Database, runs: Sequence[Run]) -> list[RunRow]:
     targets = await run_models_by_run_ids(db, ids)
     labels = await model_labels(db, (m for models in targets.values() for m in models))
     breakdowns = await cost_breakdowns_by_run_ids(db, ids)
+    leaders = await leaders_by_run_ids(db, ids, labels)
     return [
         RunRow(
             run,
             definitions.get(run.definition_id),
             {m.id: labels[m.id] for m in targets.get(run.id, [])},
             breakdowns[run.id],
+            leaders.get(run.id),
         )
         for run in runs
     ]
@@ -87,5 +96,7 @@ async def run_detail(db: Database, run_id: int) -> RunDetail:
     (row,) = await run_rows(db, [run])
     shown = await first_transcripts(db, run_id, TRANSCRIPTS_SHOWN)
     scenarios = await scenarios_by_ids(db, sorted({t.scenario_id for t in shown}))
+    retryable = (await retryable_failure_counts(db, [run_id]))[run_id]
     # The breakdown already counted every transcript; no need to load them to count.
-    return RunDetail(row, shown, row.breakdown.total.probe_count, scenarios)
+    scores = await run_scores(db, run, row.breakdown, row.labels, shown)
+    return RunDetail(row, shown, row.breakdown.total.probe_count, scenarios, retryable, scores)

@@ -93,7 +93,7 @@ async def test_without_the_listener_the_cache_is_bypassed_until_it_reconnects(
     [
         "{ auditLog { entries { id } } }",
         "{ apiTokens { id } }",
-        '{ llmModel(id: "999") { id } }',
+        '{ infraModel(purpose: "nope") { isFallback } }',
         "{ llmProviders { id } apiTokens { id } }",
         "fragment F on Query { llmProviders { id } } query { ...F }",
         'mutation { updateLlmProvider(id: "1", input: {}) { provider { id } } }',

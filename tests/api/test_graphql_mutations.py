@@ -206,7 +206,7 @@ async def test_update_provider_limits_enabled_and_base_url(
         "maxParallelRequests": 7,
         "requestsPerMinute": 0,
         "isEnabled": False,
-        "baseUrl": "https://proxy.example/v1",
+        "baseUrl": "http://127.0.0.1:8080/v1",
     }
     provider = await gql.data(UPDATE_PROVIDER, {"id": "1", "input": changes})
     assert provider["updateLlmProvider"]["provider"] == {
@@ -214,7 +214,7 @@ async def test_update_provider_limits_enabled_and_base_url(
         "maxParallelRequests": 7,
         "requestsPerMinute": 0,
         "isEnabled": False,
-        "baseUrl": "https://proxy.example/v1",
+        "baseUrl": "http://127.0.0.1:8080/v1",
     }
     cleared = await gql.data(UPDATE_PROVIDER, {"id": "1", "input": {"baseUrl": ""}})
     assert cleared["updateLlmProvider"]["provider"]["baseUrl"] is None

@@ -145,18 +145,35 @@ async def test_refused_models_are_listed_in_extensions(
     gql: GraphQLClient, providers_on_simulator: Simulator
 ) -> None:
     definition = await _definition(gql)
+    gpt_51 = await _model_id(gql, "gpt-5.1")
     await gql.data(
-        "mutation($id: ID!) { deprecateLlmModel(id: $id) { model { id } } }",
-        {"id": await _model_id(gql, "gpt-5.1")},
+        "mutation($id: ID!) { deprecateLlmModel(id: $id) { model { id } } }", {"id": gpt_51}
     )
     error = await gql.error(
-        CREATE_RUN,
-        {"input": {"definitionId": definition["id"], "models": ["openai/gpt-5.1", "x/y"]}},
+        CREATE_RUN, {"input": {"definitionId": definition["id"], "models": [gpt_51, "x/y"]}}
     )
     assert error["extensions"]["code"] == "VALIDATION_ERROR"
+    assert error["message"] == (
+        "These models cannot be used: openai/gpt-5.1 (GPT-5.1) is deprecated; "
+        "model x/y does not exist."
+    )
     assert error["extensions"]["models"] == [
-        {"model": "openai/gpt-5.1", "code": "MODEL_DEPRECATED", "reason": "is deprecated"},
-        {"model": "x/y", "code": "MODEL_NOT_FOUND", "reason": "does not exist"},
+        {
+            "model": "openai/gpt-5.1",
+            "displayName": "GPT-5.1",
+            "id": gpt_51,
+            "given": gpt_51,
+            "code": "MODEL_DEPRECATED",
+            "reason": "is deprecated",
+        },
+        {
+            "model": "x/y",
+            "displayName": None,
+            "id": None,
+            "given": "x/y",
+            "code": "MODEL_NOT_FOUND",
+            "reason": "does not exist",
+        },
     ]
     only_unknown = await gql.error(
         CREATE_RUN, {"input": {"definitionId": definition["id"], "models": ["x/y"]}}
@@ -223,8 +240,8 @@ async def test_viewers_read_runs_but_cannot_create_them(
 @pytest.mark.parametrize(
     ("document", "code"),
     [
-        ('{ run(id: "999") { id } }', "NOT_FOUND"),
-        ('{ definition(id: "abc") { id } }', "VALIDATION_ERROR"),
+        ('mutation { cancelRun(id: "999") { run { id } } }', "NOT_FOUND"),
+        ('mutation { cancelRun(id: "abc") { run { id } } }', "VALIDATION_ERROR"),
         ("{ runs(limit: 0) { id } }", "VALIDATION_ERROR"),
         ("{ definitions(offset: -1) { id } }", "VALIDATION_ERROR"),
     ],

@@ -31,7 +31,7 @@ async def test_create_provider_for_a_local_openai_compatible_server(
             display_name="Local LLM",
             api_style="OPENAI",
             base_url="http://127.0.0.1:9999/",
-            api_key_env="LOCAL_LLM_KEY",
+            api_key_env="LOCAL_LLM_API_KEY",
             max_parallel_requests=4,
             requests_per_minute=120,
         ),
@@ -92,9 +92,9 @@ async def test_update_provider_limits_and_enabled(seeded_db: Database, admin: Pr
 async def test_base_url_can_be_set_and_cleared(seeded_db: Database, admin: Principal) -> None:
     openai = await get_provider_by_name(seeded_db, "openai")
     changed = await update_provider(
-        seeded_db, admin, openai.id, ProviderUpdate.parse(base_url="https://proxy.local/v")
+        seeded_db, admin, openai.id, ProviderUpdate.parse(base_url="http://127.0.0.1:8080/v")
     )
-    assert changed.base_url == "https://proxy.local/v"
+    assert changed.base_url == "http://127.0.0.1:8080/v"
     cleared = await update_provider(seeded_db, admin, openai.id, ProviderUpdate.parse(base_url=""))
     assert cleared.base_url is None
 

@@ -20,7 +20,7 @@ from modeldesk.db.session import Database
 from modeldesk.enums import Role
 from modeldesk.testing.live_server import free_port
 
-SIGN_IN = re.compile(r"http://127\.0\.0\.1:(\d+)/login\?token=(\S+)")
+SIGN_IN = re.compile(r"http://127\.0\.0\.1:(\d+)/login\?code=(\S+)")
 
 
 def _modeldesk(
@@ -72,6 +72,17 @@ async def test_token_create_prints_the_token_alone_on_its_last_line(
     assert revoked.returncode == 0, revoked.stderr
     missing = _modeldesk("token", "revoke", "999", env=cli_env)
     assert missing.returncode == 1 and "NOT_FOUND" in missing.stderr
+
+
+async def test_token_commands_keep_the_input_rules(db: Database, cli_env: dict[str, str]) -> None:
+    """The CLI goes through the same services: text they cannot store is refused, naming the
+    field, and an id no token could have is not found (never a traceback)."""
+    refused = _modeldesk("token", "create", "--role", "viewer", "--name", "ci\x1b[2J", env=cli_env)
+    assert refused.returncode == 1 and "VALIDATION_ERROR" in refused.stderr
+    assert "name must not contain control characters" in refused.stderr
+    beyond_any_id = _modeldesk("token", "revoke", str(2**64), env=cli_env)
+    assert beyond_any_id.returncode == 1 and "NOT_FOUND" in beyond_any_id.stderr
+    assert "Traceback" not in refused.stderr + beyond_any_id.stderr
 
 
 def test_unknown_role_is_refused_by_the_parser(cli_env: dict[str, str]) -> None:
@@ -159,6 +170,6 @@ def test_serve_on_the_embedded_database_prints_a_sign_in_url_and_is_healthy(
     process.send_signal(signal.SIGTERM)
     assert process.wait(timeout=30) == 0
     output = "".join(lines) + process.stdout.read()
-    # The token is printed once, in the sign-in URL; the access log shows it redacted.
+    # The one-time code is printed once, in the sign-in URL; the access log shows it redacted.
     assert output.count(sign_in.group(2)) == 1
-    assert "/login?token=[redacted]" in output
+    assert "/login?code=[REDACTED]" in output

@@ -62,9 +62,9 @@ async def infra_provider(
     It answers `GENERATED_SCENARIOS`; its key variable is set, as an
     infrastructure model's provider must have a key to be usable.
     """
-    monkeypatch.setenv("SIMULATOR_KEY", "sk-simulated-key")
+    monkeypatch.setenv("SIMULATOR_API_KEY", "sk-simulated-key")
     provider, model = await add_simulated_provider(
-        db, admin, sim.url, "infra", api_key_env="SIMULATOR_KEY"
+        db, admin, sim.url, "infra", api_key_env="SIMULATOR_API_KEY"
     )
     sim.configure(model.model_id, provider=provider.name, text=json.dumps(GENERATED_SCENARIOS))
     await update_setting(

@@ -10,6 +10,7 @@ import asyncio
 from datetime import timedelta
 
 import asyncpg
+import pytest
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.models import Job
@@ -17,7 +18,13 @@ from queue_support import concurrency_limit
 
 from modeldesk.db.job_queue import enqueue_jobs
 from modeldesk.db.session import Database
-from modeldesk.queue.manager import FinishedJobs, ProviderQueueManager
+from modeldesk.queue.gate_pool import open_gate_pool
+from modeldesk.queue.manager import (
+    FinishedJobs,
+    ProviderQueueManager,
+    SessionDriver,
+    release_jobs_of,
+)
 
 ENTRYPOINT = "probe.internals"
 
@@ -130,3 +137,52 @@ async def test_jobs_finishing_together_are_logged_together_each_once(
         "SELECT job_id FROM pgqueuer_log WHERE status = 'successful' ORDER BY job_id"
     )
     assert [row["job_id"] for row in logged] == sorted(job.id for job in picked)
+
+
+async def test_jobs_of_a_lost_session_go_back_to_the_queue_unless_re_picked(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    await _queue(db, 3)
+    lost = _manager(gate_pool, limit=3)
+    first, second, third = await _pick(lost)
+    other = _manager(gate_pool, limit=3)
+    # A job the other worker re-picked (its heartbeat had gone stale) is that worker's now.
+    await gate_pool.execute(
+        "UPDATE pgqueuer SET queue_manager_id = $1 WHERE id = $2",
+        other.queue_manager_id,
+        third.id,
+    )
+
+    assert await release_jobs_of(gate_pool, [lost.queue_manager_id]) == 2
+    rows = await gate_pool.fetch("SELECT id, status, attempts FROM pgqueuer ORDER BY id")
+    assert [(row["status"], row["attempts"]) for row in rows] == [
+        ("queued", 1),
+        ("queued", 1),
+        ("picked", 0),
+    ]
+    again = await _pick(other)
+    assert sorted(job.id for job in again) == [first.id, second.id]  # at once, not stale
+    assert await release_jobs_of(gate_pool, []) == 0
+
+
+async def test_a_lost_session_writes_nothing_more(db: Database, gate_pool: asyncpg.Pool) -> None:
+    await _queue(db, 1)
+    closed = await open_gate_pool(db.url, max_size=2)
+    await closed.close()
+    driver = SessionDriver(closed)
+    manager = ProviderQueueManager(Queries(driver))
+    manager.add_entrypoint(ENTRYPOINT, _noop, concurrency_limit=1)
+
+    assert await _pick(manager) == []  # the dequeue found the pool gone
+    assert driver.lost.is_set()
+    assert isinstance(driver.cause, asyncpg.InterfaceError)
+    await manager.queries.log_jobs([])  # and now does nothing, without raising
+    assert await driver.execute("SELECT 1") == ""
+    assert await gate_pool.fetchval("SELECT count(*) FROM pgqueuer WHERE status = 'queued'") == 1
+
+
+async def test_a_session_driver_lets_bugs_through(gate_pool: asyncpg.Pool) -> None:
+    driver = SessionDriver(gate_pool)
+    with pytest.raises(asyncpg.UndefinedTableError):
+        await driver.fetch("SELECT * FROM no_such_table")
+    assert not driver.lost.is_set()

@@ -10,12 +10,15 @@ from typing import Any
 
 import asyncpg
 import pytest
+from sqlalchemy import func, select
 
 from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.context import AppContext
+from modeldesk.db.run_tables import Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.queue.limits import ProviderEntrypoints
 from modeldesk.queue.worker import run_worker
 from modeldesk.runs.cancel import cancel_run
 from modeldesk.runs.definitions import create_definition, get_definition
@@ -112,17 +115,109 @@ async def test_the_expansion_job_runs_on_the_infrastructure_model(
     assert _calls(sim, infra_provider.name) == 1
 
 
-async def test_a_worker_without_its_database_keeps_trying(
+async def test_a_worker_without_its_database_keeps_trying_and_says_so_once(
     fast_settings: Settings, caplog: pytest.LogCaptureFixture
 ) -> None:
     unreachable = Database("postgresql://nobody@127.0.0.1:1/none")
     context = AppContext(settings=fast_settings, db=unreachable, owns_embedded_server=False)
     stop = asyncio.Event()
-    with caplog.at_level(logging.ERROR, logger="modeldesk.queue.worker"):
+    with caplog.at_level(logging.DEBUG, logger="modeldesk.queue.worker"):
         worker = asyncio.create_task(run_worker(context, shutdown=stop))
-        await asyncio.sleep(0.5)
+        await asyncio.sleep(1.0)  # several attempts: 0.2, 0.4, 0.8 s apart
         assert not worker.done()  # waiting to reconnect, not crashed
         stop.set()
         await asyncio.wait_for(worker, timeout=5)
     await unreachable.dispose()
-    assert any("worker lost the database" in r.getMessage() for r in caplog.records)
+    errors = [r.getMessage() for r in caplog.records if r.levelno >= logging.WARNING]
+    assert len(errors) == 1 and "worker cannot reach the database" in errors[0]
+    assert sum("failed again" in r.getMessage() for r in caplog.records) >= 2
+
+
+async def test_a_bug_at_start_up_ends_the_worker(
+    database_url: str, fast_settings: Settings
+) -> None:
+    # The server answers, but refuses the database: a configuration to fix, not an outage.
+    missing = Database(database_url.rsplit("/", 1)[0] + "/modeldesk_no_such_database")
+    context = AppContext(settings=fast_settings, db=missing, owns_embedded_server=False)
+    try:
+        with pytest.raises(asyncpg.InvalidCatalogNameError):
+            await asyncio.wait_for(run_worker(context, shutdown=asyncio.Event()), timeout=10)
+    finally:
+        await missing.dispose()
+
+
+def _messages(caplog: pytest.LogCaptureFixture, text: str) -> list[str]:
+    return [r.getMessage() for r in caplog.records if text in r.getMessage()]
+
+
+async def test_a_lost_listen_connection_ends_the_session_and_the_run_goes_on(
+    db: Database,
+    admin: Principal,
+    sim: Simulator,
+    fast_settings: Settings,
+    start_worker: Callable[[Settings], Any],
+    eventually: Eventually,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    provider, model = await add_simulated_provider(db, admin, sim.url, "listened", parallel=2)
+    sim.configure(model.model_id, provider=provider.name, latency=0.2)
+    run = await queue_probe_run(db, admin, [model], 12)
+    with caplog.at_level(logging.INFO, logger="modeldesk.queue.worker"):
+        start_worker(fast_settings)
+        await eventually(lambda: _in_flight(sim, provider.name) == 2, what="two calls")
+        connection = await asyncpg.connect(db.url)
+        try:
+            # The worker's LISTEN connection, whose notifications start its dequeues.
+            terminated = await connection.fetchval(
+                "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity"
+                " WHERE datname = current_database() AND query LIKE 'LISTEN %'"
+            )
+        finally:
+            await connection.close()
+        assert terminated == 1
+        finished = await wait_for_run(db, run.id, within=20)
+
+    assert (finished.status, finished.completed, finished.failed) == ("COMPLETED", 12, 0)
+    async with db.session() as session:
+        transcripts = await session.scalar(
+            select(func.count(Transcript.probe_id.distinct())).where(Transcript.run_id == run.id)
+        )
+    assert transcripts == 12
+    (lost,) = _messages(caplog, "worker lost the database")
+    assert "the LISTEN connection closed" in lost
+    (back,) = _messages(caplog, "database reachable again after")
+    assert "2 jobs of the lost connection back in the queue" in back
+    assert _calls(sim, provider.name) == 12 + 2  # the two cut-off calls, once more each
+
+
+async def test_a_failed_limits_refresh_after_serving_reconnects_the_worker(
+    db: Database,
+    admin: Principal,
+    sim: Simulator,
+    fast_settings: Settings,
+    start_worker: Callable[[Settings], Any],
+    eventually: Eventually,
+    caplog: pytest.LogCaptureFixture,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    provider, model = await add_simulated_provider(db, admin, sim.url, "refreshed", parallel=2)
+    sim.configure(model.model_id, provider=provider.name, latency=0)
+    refresh = ProviderEntrypoints.refresh
+    refreshes = 0
+
+    async def fails_once_after_serving(self: ProviderEntrypoints, database: Database) -> None:
+        nonlocal refreshes
+        refreshes += 1
+        if refreshes == 2:  # the first periodic refresh of the first session
+            raise RuntimeError("a bug in reading the limits")
+        await refresh(self, database)
+
+    monkeypatch.setattr(ProviderEntrypoints, "refresh", fails_once_after_serving)
+    with caplog.at_level(logging.INFO, logger="modeldesk.queue.worker"):
+        worker = start_worker(fast_settings)
+        await eventually(lambda: bool(_messages(caplog, "reconnected after")), what="reconnect")
+        run = await queue_probe_run(db, admin, [model], 3)
+        assert (await wait_for_run(db, run.id, within=10)).completed == 3
+    assert not worker.task.done()
+    failure = next(r for r in caplog.records if "queue session failed" in r.getMessage())
+    assert failure.exc_info is not None and "a bug in reading" in str(failure.exc_info[1])

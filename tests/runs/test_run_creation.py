@@ -101,7 +101,49 @@ async def test_every_unknown_model_is_named_in_one_error(
     offenders = caught.value.details["models"]
     assert [o["model"] for o in offenders] == ["openai/nope", "9999", "junk"]
     assert {o["code"] for o in offenders} == {"MODEL_NOT_FOUND"}
-    assert "openai/nope" in caught.value.message and "junk" in caught.value.message
+    assert caught.value.message == (
+        "These models cannot be used: model openai/nope does not exist; model 9999 does not "
+        "exist; model junk is neither a model id nor provider/model_id."
+    )
+    assert await list_runs(catalog) == []
+
+
+async def test_a_refusal_names_each_model_by_provider_model_id_and_display_name(
+    catalog: Database, admin: Principal
+) -> None:
+    """The UI sends database ids; the message must not echo them back as the model's name."""
+    definition = await make_definition(catalog, admin)
+    pk = await model_pk(catalog, "gpt-5.1")
+    await deprecate_model(catalog, admin, pk)
+    beyond_any_id = "9" * 30
+    with pytest.raises(ValidationError) as caught:
+        await create_run(catalog, admin, definition.id, [str(pk), "999", beyond_any_id])
+    assert caught.value.message == (
+        "These models cannot be used: openai/gpt-5.1 (GPT-5.1) is deprecated; "
+        f"model 999 does not exist; model {beyond_any_id} does not exist."
+    )
+    deprecated, *unknown = caught.value.details["models"]
+    assert deprecated == {
+        "model": "openai/gpt-5.1",
+        "displayName": "GPT-5.1",
+        "id": str(pk),
+        "given": str(pk),
+        "code": "MODEL_DEPRECATED",
+        "reason": "is deprecated",
+    }
+    assert [(o["model"], o["id"], o["code"]) for o in unknown] == [
+        ("999", None, "MODEL_NOT_FOUND"),
+        (beyond_any_id, None, "MODEL_NOT_FOUND"),
+    ]
+
+
+async def test_a_model_reference_with_a_control_character_is_a_validation_error(
+    catalog: Database, admin: Principal
+) -> None:
+    definition = await make_definition(catalog, admin)
+    with pytest.raises(ValidationError) as caught:
+        await create_run(catalog, admin, definition.id, ["openai/gpt-5-mini", "openai/gpt\x00"])
+    assert caught.value.field == "models[1]"
     assert await list_runs(catalog) == []
 
 

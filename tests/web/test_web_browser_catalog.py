@@ -78,10 +78,16 @@ async def test_edit_prices_and_see_the_history(admin: SignedInPage, seeded_db: D
     await expect(dialog.get_by_label("Display name")).to_be_focused()
     await expect(dialog.get_by_role("heading", name="Price history")).to_be_visible()
     await dialog.get_by_label("Input price (USD per 1M tokens)").fill("1.5")
+    await dialog.get_by_label("Cached input price").fill("0.15")
     await dialog.get_by_role("button", name="Save").click()
     await expect(dialog).to_be_hidden()
     await expect(row).to_contain_text("$1.50")
-    assert (await model_row(seeded_db, "gpt-5.1")).cost_input_per_million == Decimal("1.5")
+    await expect(row).to_contain_text("cached $0.15")
+    edited = await model_row(seeded_db, "gpt-5.1")
+    assert (edited.cost_input_per_million, edited.cost_cached_input_per_million) == (
+        Decimal("1.5"),
+        Decimal("0.15"),
+    )
     assert len(await price_versions(seeded_db, model.id)) == 2
 
     await row.get_by_role("button", name="Edit").click()
@@ -150,17 +156,24 @@ async def test_change_provider_limits_on_its_card(admin: SignedInPage, seeded_db
     await card.get_by_label("Max parallel").fill("7")
     await card.get_by_label("Req/min").fill("90")
     await card.get_by_label("Enabled").uncheck()
+    await card.get_by_label("Default input $/1M").fill("3")
+    await card.get_by_label("Default output $/1M").fill("15")
     await card.get_by_role("button", name="Save").click()
     await expect(page.get_by_role("status")).to_contain_text(
         "Saved Anthropic: max parallel 7, 90 req/min, disabled"
     )
+    await expect(page.get_by_role("status")).to_contain_text(
+        "Its models without a price are charged $3.00 input and $15.00 output per 1M tokens."
+    )
     await expect(card.get_by_text("Disabled", exact=True)).to_be_visible()
+    await expect(card.get_by_label("Default output $/1M")).to_have_value("15")
     saved = await provider_row(seeded_db, "anthropic")
     assert (saved.max_parallel_requests, saved.requests_per_minute, saved.is_enabled) == (
         7,
         90,
         False,
     )
+    assert (saved.default_input_price, saved.default_output_price) == (Decimal(3), Decimal(15))
     assert await admin.still_same_document()
 
 

@@ -130,7 +130,7 @@ async def test_a_refused_run_keeps_the_selection_and_says_why(
     form = {"definitionId": str(definition_id), "models": "2"}
     response = await admin_ui.act("/runs", form)
     assert response.status_code == 409
-    assert "These models cannot be used: 2 is deprecated." in response.text
+    assert "These models cannot be used: openai/gpt-5.1 (GPT-5.1) is deprecated." in response.text
     empty = await admin_ui.act("/runs", {"definitionId": str(definition_id)})
     assert empty.status_code == 422
     assert 'id="run-models-error">Select at least one model.' in empty.text

@@ -1,14 +1,20 @@
-"""A signed-in Chromium page for the browser tests, which also collects console errors."""
+"""A signed-in Chromium page for the browser tests (collecting console errors), and a worker."""
 
 from __future__ import annotations
 
+import asyncio
 import re
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 
 from playwright.async_api import BrowserContext, ConsoleMessage, Page
 
 from modeldesk.auth import create_token
+from modeldesk.config import Settings
+from modeldesk.context import AppContext
 from modeldesk.db.session import Database
+from modeldesk.queue.worker import run_worker
 from modeldesk.testing.live_server import LiveServer
 
 # Chromium logs every 4xx answer; a refusal the page shows (403, 409, 422) is not an error.
@@ -46,4 +52,24 @@ async def sign_in(
     page.on("console", on_console)
     page.on("pageerror", lambda error: signed_in.errors.append(str(error)))
     await page.goto(f"{server.url}/login?token={token}")
+    confirm = page.locator("#confirm-sign-in")
+    if await confirm.count():  # someone else is signed in in this context: switching asks first
+        async with page.expect_navigation():
+            await confirm.click()
     return signed_in
+
+
+@asynccontextmanager
+async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
+    """A worker on this event loop, on a pool of its own, stopped when leaving."""
+    assert settings.database_url is not None
+    db = Database(settings.database_url)
+    shutdown = asyncio.Event()
+    context = AppContext(settings=settings, db=db, owns_embedded_server=False)
+    task = asyncio.create_task(run_worker(context, shutdown=shutdown))
+    try:
+        yield
+    finally:
+        shutdown.set()
+        await asyncio.wait_for(task, timeout=30)
+        await db.dispose()

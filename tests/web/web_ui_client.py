@@ -10,7 +10,7 @@ from fastapi import FastAPI
 
 from modeldesk.auth import create_token
 from modeldesk.db.session import Database
-from modeldesk.web.session import CSRF_HEADER, csrf_token_for
+from modeldesk.web.session import CSRF_HEADER, SESSION_COOKIE, csrf_token_for
 
 
 @dataclass
@@ -20,7 +20,8 @@ class UiClient:
 
     @property
     def csrf(self) -> str:
-        return csrf_token_for(self.token)
+        """The session's CSRF token, as its pages carry it (derived from the session id)."""
+        return csrf_token_for(self.http.cookies[SESSION_COOKIE])
 
     async def get(self, path: str, **kwargs: Any) -> httpx.Response:
         return await self.http.get(path, **kwargs)

@@ -9,7 +9,6 @@ from __future__ import annotations
 
 from collections.abc import Awaitable
 from datetime import datetime
-from decimal import Decimal
 
 import strawberry
 
@@ -17,12 +16,17 @@ from modeldesk import catalog, enums
 from modeldesk.api.context import Info
 from modeldesk.api.fields import described
 from modeldesk.api.ids import to_id
+from modeldesk.api.inputs import (
+    CACHE_WRITE_PRICE,
+    DEFAULT_INPUT_PRICE,
+    DEFAULT_OUTPUT_PRICE,
+    REFERENCE_PROVIDER,
+)
 from modeldesk.api.loaders import load_models_of_providers, load_price_history, load_providers
+from modeldesk.api.types.prices import LongContextTierType, price
+from modeldesk.catalog.price_sets import quote_of
+from modeldesk.catalog.reference_prices import reference_provider_of
 from modeldesk.db import tables
-
-
-def price(value: Decimal | None) -> float | None:
-    return None if value is None else float(value)
 
 
 @strawberry.type(name="LlmModelPriceVersion", description="One period of a model's prices.")
@@ -31,6 +35,8 @@ class LlmModelPriceVersionType:
     cost_input_per_million: float | None
     cost_output_per_million: float | None
     cost_cached_input_per_million: float | None
+    cost_cache_write_per_million: float | None = strawberry.field(description=CACHE_WRITE_PRICE)
+    long_context_tier: LongContextTierType | None
     effective_from: datetime
     effective_until: datetime | None
 
@@ -41,6 +47,8 @@ class LlmModelPriceVersionType:
             cost_input_per_million=price(row.cost_input_per_million),
             cost_output_per_million=price(row.cost_output_per_million),
             cost_cached_input_per_million=price(row.cost_cached_input_per_million),
+            cost_cache_write_per_million=price(row.cost_cache_write_per_million),
+            long_context_tier=LongContextTierType.from_tier(quote_of(row).long_context_tier),
             effective_from=row.effective_from,
             effective_until=row.effective_until,
         )
@@ -55,6 +63,8 @@ class LlmModelType:
     cost_input_per_million: float | None
     cost_output_per_million: float | None
     cost_cached_input_per_million: float | None
+    cost_cache_write_per_million: float | None = strawberry.field(description=CACHE_WRITE_PRICE)
+    long_context_tier: LongContextTierType | None
     status: enums.ModelStatus
     is_default: bool
     created_at: datetime
@@ -75,6 +85,8 @@ class LlmModelType:
             cost_input_per_million=price(row.cost_input_per_million),
             cost_output_per_million=price(row.cost_output_per_million),
             cost_cached_input_per_million=price(row.cost_cached_input_per_million),
+            cost_cache_write_per_million=price(row.cost_cache_write_per_million),
+            long_context_tier=LongContextTierType.from_tier(quote_of(row).long_context_tier),
             status=enums.ModelStatus(row.status),
             is_default=row.is_default,
             created_at=row.created_at,
@@ -119,6 +131,11 @@ class LlmProviderType:
     base_url: str | None
     # The variable's name only; the key itself never leaves the environment.
     api_key_env: str | None
+    default_cost_input_per_million: float | None = strawberry.field(description=DEFAULT_INPUT_PRICE)
+    default_cost_output_per_million: float | None = strawberry.field(
+        description=DEFAULT_OUTPUT_PRICE
+    )
+    reference_provider: str = strawberry.field(description=REFERENCE_PROVIDER)
     created_at: datetime
     updated_at: datetime
     row: strawberry.Private[tables.LlmProvider]
@@ -135,6 +152,9 @@ class LlmProviderType:
             api_style=enums.ApiStyle(row.api_style),
             base_url=row.base_url,
             api_key_env=row.api_key_env,
+            default_cost_input_per_million=price(row.default_input_price),
+            default_cost_output_per_million=price(row.default_output_price),
+            reference_provider=reference_provider_of(row),
             created_at=row.created_at,
             updated_at=row.updated_at,
             row=row,

@@ -12,7 +12,13 @@ from alembic import context
 from sqlalchemy.engine import Connection
 from sqlalchemy.ext.asyncio import create_async_engine
 
-from modeldesk.db import run_tables  # noqa: F401  (registers the run tables on Base)
+from modeldesk.db import (
+    auth_tables,  # noqa: F401  (registers the session tables)
+    queue_log,  # noqa: F401  (registers the log trimming's timestamp)
+    run_tables,  # noqa: F401  (registers the run tables on Base)
+    summary_tables,  # noqa: F401  (registers the summary and analysis tables)
+    total_tables,  # noqa: F401  (registers the running totals)
+)
 from modeldesk.db.queue_tables import PGQUEUER_TABLES  # also registers the queue tables
 from modeldesk.db.tables import Base
 

@@ -101,4 +101,22 @@
   document.addEventListener("htmx:sendError", () => {
     showStatus("Could not reach the server. Check that modeldesk is running, then try again.", "error");
   });
+
+  // Live views ([data-poll-visible]) poll only while the tab is visible, and
+  // catch up at once ("mdk-visible") when it becomes visible again.
+  document.addEventListener("htmx:beforeRequest", (event) => {
+    if (document.hidden && event.detail.elt.closest("[data-poll-visible]")) event.preventDefault();
+  });
+  document.addEventListener("visibilitychange", () => {
+    if (!document.hidden) document.dispatchEvent(new Event("mdk-visible"));
+  });
+
+  // Countdowns ([data-countdown] seconds) tick between the server's refreshes.
+  setInterval(() => {
+    document.querySelectorAll("[data-countdown]").forEach((element) => {
+      const left = Math.max(0, Number(element.getAttribute("data-countdown")) - 1);
+      element.setAttribute("data-countdown", String(left));
+      element.textContent = String(left);
+    });
+  }, 1000);
 })();

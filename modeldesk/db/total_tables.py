@@ -1,0 +1,57 @@
+"""Running totals of transcripts (SPEC 9.7), kept by triggers in the transcripts' own transactions.
+
+- run_model_totals: per (run, model), the outcomes recorded, their tokens and cost.
+  A run's page, its cost breakdown, the run list and the cost gauge read these
+  rows, so they cost the same with 1k or 1M transcripts in the database.
+- model_usage_totals: per model, across runs, the successful transcripts and
+  their token sums: the estimate's per-model averages.
+
+Statement-level triggers on `transcripts` (migration 0011) add each inserted
+row and subtract each deleted one, aggregated per statement, so every writer
+(the probe step, a retry deleting failed transcripts, a bulk fill) keeps them
+exact without knowing about them, and in the same transaction.
+"""
+
+from __future__ import annotations
+
+from decimal import Decimal
+
+from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric
+from sqlalchemy import text as sql
+from sqlalchemy.orm import Mapped, mapped_column
+
+from modeldesk.db.tables import Base
+
+
+def _count() -> Mapped[int]:
+    return mapped_column(BigInteger, nullable=False, server_default=sql("0"))
+
+
+class RunModelTotals(Base):
+    __tablename__ = "run_model_totals"
+
+    run_id: Mapped[int] = mapped_column(ForeignKey("runs.id", ondelete="CASCADE"), primary_key=True)
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("llm_models.id", ondelete="RESTRICT"), primary_key=True, index=True
+    )
+    succeeded: Mapped[int] = _count()
+    failed: Mapped[int] = _count()
+    skipped: Mapped[int] = _count()
+    input_tokens: Mapped[int] = _count()
+    output_tokens: Mapped[int] = _count()
+    cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
+    # Transcripts charged at fallback prices (none recorded); > 0 marks the cost unpriced.
+    unpriced: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+
+
+class ModelUsageTotals(Base):
+    __tablename__ = "model_usage_totals"
+
+    model_id: Mapped[int] = mapped_column(
+        ForeignKey("llm_models.id", ondelete="RESTRICT"), primary_key=True
+    )
+    succeeded: Mapped[int] = _count()
+    input_tokens: Mapped[int] = _count()
+    output_tokens: Mapped[int] = _count()
+    cached_input_tokens: Mapped[int] = _count()
+    cache_write_tokens: Mapped[int] = _count()

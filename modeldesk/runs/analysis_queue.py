@@ -1,0 +1,74 @@
+"""When a summarizing run's probes and summaries are all done, queue its analysis.
+
+Called after each probe outcome and each finished summary (`summary_recorded`),
+each after its own commit: whichever of two concurrent events checks last
+sees both, so the analysis is queued exactly once (the `run_analyses` insert
+is ON CONFLICT DO NOTHING). The job waits in the analysis model's provider's
+`probe.<name>` queue, under that provider's limits, like a summary.
+"""
+
+from __future__ import annotations
+
+import logging
+
+from sqlalchemy import text
+
+from modeldesk.catalog import resolve_infra_model
+from modeldesk.db.job_queue import enqueue_jobs, probe_entrypoint
+from modeldesk.db.session import Database
+from modeldesk.enums import InfraWorkStatus
+from modeldesk.errors import ModeldeskError
+from modeldesk.runs.analysis import record_report, store_figures
+
+logger = logging.getLogger(__name__)
+
+ANALYSIS_PURPOSE = "analysis"
+ANALYSIS_PAYLOAD_KEY = "analysis_run_id"
+
+# A finished summarizing run with no summary left to do and no analysis yet.
+_READY = """
+SELECT r.id FROM runs r
+WHERE r.id = :run_id AND r.summarize
+  AND r.status NOT IN ('PENDING', 'RUNNING', 'PAUSED')
+  AND NOT EXISTS (SELECT 1 FROM transcript_summaries s
+                  WHERE s.run_id = r.id AND s.status IN ('PENDING', 'RUNNING'))
+  AND NOT EXISTS (SELECT 1 FROM run_analyses a WHERE a.run_id = r.id)
+"""
+_INSERT = """
+INSERT INTO run_analyses (run_id) VALUES (:run_id) ON CONFLICT DO NOTHING RETURNING run_id
+"""
+
+
+async def summary_recorded(db: Database, run_id: int) -> bool:
+    """A summary (or a probe) of the run was recorded: queue its analysis if all are done.
+
+    Returns whether this call queued it.
+    """
+    async with db.session() as session:
+        ready = await session.scalar(text(_READY), {"run_id": run_id})
+    if ready is None:
+        return False
+    async with db.transaction() as session:
+        inserted = await session.scalar(text(_INSERT), {"run_id": run_id})
+        if inserted is None:
+            return False
+        no_model: ModeldeskError | None = None
+        try:
+            analyst = await resolve_infra_model(db, ANALYSIS_PURPOSE)
+        except ModeldeskError as error:
+            no_model = error
+        else:
+            await enqueue_jobs(
+                session,
+                probe_entrypoint(analyst.provider.name),
+                [{ANALYSIS_PAYLOAD_KEY: run_id}],
+            )
+    if no_model is not None:
+        # The figures need no model: store them, and the report as failed.
+        await store_figures(db, run_id, InfraWorkStatus.FAILED)
+        await record_report(
+            db, run_id, report=None, error_code=no_model.code.value, error_message=no_model.message
+        )
+        return True
+    logger.info("run %s: analysis queued for %s", run_id, analyst.provider.name)
+    return True
