@@ -7,6 +7,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable
 from typing import Any
+from urllib.parse import urlsplit, urlunsplit
 
 import asyncpg
 import pytest
@@ -137,7 +138,9 @@ async def test_a_bug_at_start_up_ends_the_worker(
     database_url: str, fast_settings: Settings
 ) -> None:
     # The server answers, but refuses the database: a configuration to fix, not an outage.
-    missing = Database(database_url.rsplit("/", 1)[0] + "/modeldesk_no_such_database")
+    # The path is the database; the embedded server's URL has its socket in the query.
+    url = urlsplit(database_url)._replace(path="/modeldesk_no_such_database")
+    missing = Database(urlunsplit(url))
     context = AppContext(settings=fast_settings, db=missing, owns_embedded_server=False)
     try:
         with pytest.raises(asyncpg.InvalidCatalogNameError):

@@ -127,7 +127,7 @@ async def test_create_a_run_and_watch_it_complete(
 
     builder = page.locator("#run-builder")
     (definition,) = await list_definitions(simlab)
-    await expect(builder.get_by_label("Definition")).to_have_value(str(definition.id))
+    await expect(builder.get_by_label("Definition", exact=True)).to_have_value(str(definition.id))
     await expect(builder.get_by_label("Sim Fast sim-fast Default")).to_be_checked()
     deep = builder.get_by_label("Sim Deep sim-deep")
     await expect(deep).not_to_be_checked()
