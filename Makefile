@@ -6,8 +6,10 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed-stamp
 HOST ?= 127.0.0.1
 PORT ?= 8000
+# Test processes (pytest-xdist): most of the suite waits on servers, so two share two cores well.
+TEST_WORKERS ?= 2
 
-.PHONY: run demo test lint check chromium bench clean
+.PHONY: run demo test lint check chromium screenshots bench clean
 
 $(STAMP): pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -32,13 +34,20 @@ chromium:
 
 ## test: set up and run the whole suite with coverage (>= 80 %)
 test: $(STAMP) chromium
-	$(BIN)/pytest -p no:cacheprovider --cov=modeldesk --cov-report=term --cov-fail-under=80 $(PYTEST_ARGS)
+	$(BIN)/pytest -p no:cacheprovider -n $(TEST_WORKERS) --cov=modeldesk --cov-report=term \
+		--cov-fail-under=80 $(PYTEST_ARGS)
 
-## lint: ruff and mypy (strict)
+## lint: ruff, mypy (strict) and the layer contracts (import-linter, in pyproject.toml)
 lint: $(STAMP)
 	$(BIN)/ruff check modeldesk tests bench
 	$(BIN)/ruff format --check modeldesk tests bench
 	$(BIN)/mypy modeldesk
+	$(BIN)/lint-imports
+
+## screenshots: retake docs/screenshots/ from the real pages in Chromium
+screenshots: $(STAMP) chromium
+	MODELDESK_SCREENSHOTS_DIR=$(CURDIR)/docs/screenshots $(BIN)/pytest -p no:cacheprovider -q \
+		tests/web/test_web_screenshots.py tests/web/test_web_browser_runs.py
 
 check: lint test
 

@@ -14,10 +14,14 @@ Printed figures:
 - the worst 60 s window under a requests-per-minute limit (takes about a minute);
 - throughput with an instant provider, beside raw pgqueuer no-op throughput
   measured in the same run with the same number of processes (targets: >= 500
-  jobs/s and >= 20 % of raw).
+  jobs/s and >= 20 % of raw);
+- per-probe overhead (SPEC 9.7): 2,000 probes x 200 ms on 20 slots (makespan /
+  ideal, target <= 1.10) and once 10,000, each with how long a slot is held
+  beyond the call's own latency (p50, p95; target <= 10 ms).
 
     .venv/bin/python bench/scheduler.py [--quick] [--rounds 3] [--only makespan,fair-share]
-    # --quick: no 60 s RPM window; --only: just the named sections
+    # --quick: no 60 s RPM window, and no 10,000-probe overhead run;
+    # --only: just the named sections, e.g. --only overhead
 
 Uses MODELDESK_BENCH_DATABASE_URL (a server's maintenance database) when set,
 else an embedded server in a temporary directory; either way in a database of
@@ -197,6 +201,86 @@ async def throughput(db: Database, sim: Simulator, rounds: int) -> list[float]:
     return rates
 
 
+# Per job, in ms: its slot held beyond the call, and the parts `overhead` prints.
+_HELD_SQL = """
+SELECT extract(epoch FROM r.finished_at) AS finished, t.duration_ms,
+       extract(epoch FROM held.done - held.picked) * 1000 - t.duration_ms AS beyond,
+       extract(epoch FROM p.call_started_at - held.picked) * 1000 AS to_claim,
+       extract(epoch FROM t.created_at - p.call_started_at) * 1000 - t.duration_ms AS around,
+       extract(epoch FROM held.done - t.created_at) * 1000 AS to_end
+FROM unnest($1::bigint[], $2::bigint[]) AS j(job_id, probe_id)
+JOIN probes p ON p.id = j.probe_id
+JOIN transcripts t ON t.probe_id = j.probe_id
+JOIN runs r ON r.id = t.run_id
+JOIN LATERAL (
+    SELECT min(created) FILTER (WHERE status = 'picked') AS picked,
+           max(created) FILTER (WHERE status = 'successful') AS done
+    FROM pgqueuer_log WHERE job_id = j.job_id
+) held ON true
+"""
+_PARTS = ("beyond", "to_claim", "around", "to_end")
+
+
+async def _overhead_round(
+    db: Database, sim: Simulator, url: str, name: str, probes: int
+) -> tuple[float, float, dict[str, list[float]]]:
+    """One run of `probes` x 200 ms on 20 slots: makespan / ideal, the run's slot time
+    per probe beyond the calls (ms, idle slots included), and per job `_HELD_SQL`.
+
+    A slot is held from the job's pick to its end (pgqueuer's log rows 'picked',
+    'successful'); claim and record are timed by their `now()`, all on
+    PostgreSQL's clock; the call by the worker (`transcripts.duration_ms`).
+    """
+    provider, model = await add_simulated_provider(db, ADMIN, sim.url, name, parallel=20)
+    sim.configure(model.model_id, provider=provider.name, latency=0.2)
+    definition = await question_definition(db, ADMIN, probes)
+    await asyncio.sleep(1.0)  # let every worker register the new provider
+    run = await run_on(db, ADMIN, definition, [model])
+    began = time.time()  # the jobs are committed: from here on it is the queue's time
+    connection = await asyncpg.connect(url)
+    try:
+        jobs = await connection.fetch(
+            "SELECT id, convert_from(payload, 'UTF8')::json->>'probe_id' AS probe_id"
+            " FROM pgqueuer WHERE entrypoint = $1",
+            f"probe.{provider.name}",
+        )
+        await wait_for_run(db, run.id, within=probes * 0.2)
+        rows = await connection.fetch(
+            _HELD_SQL, [job["id"] for job in jobs], [int(job["probe_id"]) for job in jobs]
+        )
+    finally:
+        await connection.close()
+    span, latency = float(rows[0]["finished"]) - began, sum(row["duration_ms"] for row in rows)
+    parts = {part: [float(row[part]) for row in rows if row[part] is not None] for part in _PARTS}
+    return span / (probes * 0.2 / 20), (20 * span * 1000 - latency) / len(rows), parts
+
+
+async def overhead(db: Database, sim: Simulator, url: str, rounds: int, quick: bool) -> None:
+    sizes = [2_000] * rounds + ([] if quick else [10_000])
+    results: dict[int, list[tuple[float, float, dict[str, list[float]]]]] = {}
+    for round_, probes in enumerate(sizes):
+        outcome = await _overhead_round(db, sim, url, f"overhead-{round_}", probes)
+        results.setdefault(probes, []).append(outcome)
+    for probes, outcomes in results.items():
+        ratios = [ratio for ratio, _, _ in outcomes]
+        held = {part: [ms for _, _, parts in outcomes for ms in parts[part]] for part in _PARTS}
+        shown = ", ".join(f"{ratio:.3f}" for ratio in ratios)
+        print(f"overhead: {probes:,} probes x 200 ms on 20 slots, {len(outcomes)} rounds")
+        print(
+            f"  makespan / ideal: median {statistics.median(ratios):.3f} ({shown}; target <= 1.10)"
+        )
+        p50, p95 = statistics.median(held["beyond"]), statistics.quantiles(held["beyond"], n=20)[18]
+        print(f"  slot held beyond the call: p50 {p50:.1f} ms, p95 {p95:.1f} ms (target <= 10)")
+        print(
+            "  of which (p50 each) pick -> claim {:.1f} ms, claim -> record beyond the call "
+            "{:.1f} ms, record -> job's end {:.1f} ms".format(
+                *(statistics.median(held[part]) for part in _PARTS[1:])
+            )
+        )
+        idle = statistics.median(per_probe for _, per_probe, _ in outcomes)
+        print(f"  slot time per probe beyond the call, idle slots included: median {idle:.1f} ms")
+
+
 async def raw_noop_throughput(url: str, jobs: int, rounds: int) -> list[float]:
     """pgqueuer alone: the same number of processes dequeuing no-op jobs."""
     from pgqueuer.adapters.persistence.queries import Queries
@@ -255,7 +339,7 @@ async def raw_consumer(url: str) -> None:
     await connection.close()
 
 
-SECTIONS = ("makespan", "fair-share", "limit", "rpm", "throughput")
+SECTIONS = ("makespan", "fair-share", "limit", "rpm", "overhead", "throughput")
 
 
 async def main(quick: bool, rounds: int, only: Sequence[str]) -> None:
@@ -279,6 +363,8 @@ async def main(quick: bool, rounds: int, only: Sequence[str]) -> None:
                     await live_limit_change(db, sim)
                 if "rpm" in only and not quick:
                     await rpm_window(db, sim)
+                if "overhead" in only:
+                    await overhead(db, sim, url, rounds, quick)
                 if "throughput" not in only:
                     return
                 ours = await throughput(db, sim, rounds)
@@ -298,7 +384,9 @@ def _rates(rates: Sequence[float]) -> str:
 
 if __name__ == "__main__":
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--quick", action="store_true", help="skip the minute-long RPM window")
+    parser.add_argument(
+        "--quick", action="store_true", help="skip the RPM window and the 10,000-probe run"
+    )
     parser.add_argument("--rounds", type=int, default=3, help="rounds of the repeated figures")
     parser.add_argument(
         "--only", default=",".join(SECTIONS), help=f"comma-separated: {', '.join(SECTIONS)}"

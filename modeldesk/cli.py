@@ -12,8 +12,7 @@ import logging
 import sys
 from collections.abc import Awaitable, Callable, Sequence
 
-from modeldesk.auth.sessions import create_sign_in_code
-from modeldesk.auth.tokens import create_token, has_admin_token, list_tokens, revoke_token
+from modeldesk.auth import create_token, first_admin_sign_in_code, list_tokens, revoke_token
 from modeldesk.config import ConfigurationError, Settings, load_settings
 from modeldesk.context import AppContext, open_context
 from modeldesk.db.seed import count_catalog, seed_catalog
@@ -90,11 +89,8 @@ def _cmd_serve(host: str, port: int, with_worker: bool, demo: bool) -> Command:
                     f" http://{shown_host}:{port}/runs/new",
                     flush=True,
                 )
-            if not await has_admin_token(context.db):
-                # The URL carries a one-time code, not the token: it may end up in a
-                # shell history or a proxy log, where a spent code is worth nothing.
-                row, _ = await create_token(context.db, role=Role.ADMIN, name="first admin")
-                code = await create_sign_in_code(context.db, row.id)
+            code = await first_admin_sign_in_code(context.db)
+            if code is not None:
                 print("No admin token existed, so one was created. Sign in within 15 minutes at:")
                 print(f"    http://{shown_host}:{port}/login?code={code}", flush=True)
                 print("(The link works once. For API tokens: modeldesk token create --role admin)")

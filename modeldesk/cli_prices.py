@@ -12,20 +12,19 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from modeldesk.auth.principal import Principal
-from modeldesk.catalog import get_model_by_identifier, list_providers
-from modeldesk.catalog.price_proposals import (
+from modeldesk.auth import Principal
+from modeldesk.catalog import (
     PART_LABELS,
     PriceProposal,
     PriceReview,
     apply_price_proposals,
     describe_part,
-    review_prices,
-)
-from modeldesk.catalog.reference_prices import (
+    get_model_by_identifier,
+    list_providers,
     load_reference,
     provider_model_counts,
     reference_provider_of,
+    review_prices,
 )
 from modeldesk.context import AppContext
 from modeldesk.errors import ValidationError

@@ -27,7 +27,7 @@ from dataclasses import dataclass
 
 from sqlalchemy import select
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.catalog import (
     ModelCreate,
     ProviderCreate,
@@ -44,7 +44,7 @@ from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
 from modeldesk.enums import Role
 from modeldesk.errors import NotFoundError
-from modeldesk.runs.definitions import create_definition
+from modeldesk.runs import create_definition
 from modeldesk.testing import ModelConfig, Outcome, Simulator
 
 logger = logging.getLogger(__name__)

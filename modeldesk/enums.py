@@ -45,10 +45,39 @@ class ProbeState(StrEnum):
     SKIPPED = "SKIPPED"
 
 
+# The groups every layer (services, SQL, pages) asks about; one definition each.
+# A run whose calls may start now.
+ACTIVE_RUN_STATUSES = (RunStatus.PENDING, RunStatus.RUNNING)
+# A run that waits: PAUSED (to be resumed) or BUDGET_EXCEEDED (its pending probes to be skipped).
+WAITING_RUN_STATUSES = (RunStatus.PAUSED, RunStatus.BUDGET_EXCEEDED)
+# A run an operator may still pause, resume or cancel, and whose counters may still move.
+UNFINISHED_RUN_STATUSES = (*ACTIVE_RUN_STATUSES, RunStatus.PAUSED)
+FINISHED_RUN_STATUSES = (
+    RunStatus.COMPLETED,
+    RunStatus.CANCELLED,
+    RunStatus.FAILED,
+    RunStatus.BUDGET_EXCEEDED,
+)
+FINISHED_PROBE_STATES = (
+    ProbeState.SUCCEEDED,
+    ProbeState.FAILED,
+    ProbeState.CANCELLED,
+    ProbeState.SKIPPED,
+)
+
+
 class TranscriptStatus(StrEnum):
     SUCCEEDED = "SUCCEEDED"
     FAILED = "FAILED"
     SKIPPED = "SKIPPED"
+
+
+class ExpansionStatus(StrEnum):
+    """A definition's LLM scenario expansion, once one has been asked for."""
+
+    QUEUED = "QUEUED"
+    SUCCEEDED = "SUCCEEDED"
+    FAILED = "FAILED"
 
 
 class InfraWorkStatus(StrEnum):

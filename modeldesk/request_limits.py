@@ -34,7 +34,7 @@ from modeldesk.api.endpoint import CALLER_STATE_KEY, GRAPHQL_PATH, GraphQLEndpoi
 from modeldesk.api.graphiql import GRAPHIQL_ASSETS_PATH
 from modeldesk.auth import Principal
 from modeldesk.errors import ModeldeskError
-from modeldesk.runs.db_guard import is_database_unavailable
+from modeldesk.runs import is_database_unavailable
 from modeldesk.web.dependencies import resolve_session
 from modeldesk.web.session import SESSION_COOKIE
 

@@ -12,7 +12,7 @@ from modeldesk.api.types.catalog import LlmModelType
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import RunAnalysis, TranscriptSummary
 from modeldesk.enums import InfraWorkStatus
-from modeldesk.runs.summary_reads import analyses_by_run_ids, summaries_by_transcript_ids
+from modeldesk.runs import analyses_by_run_ids, summaries_by_transcript_ids
 
 strawberry.enum(
     InfraWorkStatus,

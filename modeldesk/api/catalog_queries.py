@@ -13,6 +13,7 @@ keep them; every catalogue change bumps that version.
 from __future__ import annotations
 
 from collections.abc import Iterable
+from functools import partial
 
 import strawberry
 
@@ -30,6 +31,7 @@ from modeldesk.api.types.settings import (
     SystemSettingType,
 )
 from modeldesk.db import tables
+from modeldesk.db.reads import read_page
 from modeldesk.enums import ModelStatus
 from modeldesk.input_rules import as_db_id
 
@@ -130,17 +132,19 @@ class CatalogQuery:
         self, info: Info, limit: int = 50, offset: int = 0, entity_type: str | None = None
     ) -> AuditLogPageType:
         check_page(limit, offset)
-        # One row beyond the page tells whether another page exists.
-        rows = await catalog.list_audit_entries(
-            info.context.db,
-            limit=limit + 1,
-            offset=offset,
-            entity_type=entity_type,
-            reader=info.context.principal,
-        )
-        return AuditLogPageType(
-            entries=[AuditEntryType.from_row(row) for row in rows[:limit]],
+        page = await read_page(
+            partial(
+                catalog.list_audit_entries,
+                info.context.db,
+                entity_type=entity_type,
+                reader=info.context.principal,
+            ),
             limit=limit,
             offset=offset,
-            has_more=len(rows) > limit,
+        )
+        return AuditLogPageType(
+            entries=[AuditEntryType.from_row(row) for row in page.rows],
+            limit=limit,
+            offset=offset,
+            has_more=page.has_more,
         )

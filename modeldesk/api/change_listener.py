@@ -28,10 +28,10 @@ from collections.abc import Callable
 import asyncpg  # type: ignore[import-untyped]
 
 from modeldesk.api.fresh_read import FreshRead
-from modeldesk.auth.tokens import TOKEN_CHANNEL
+from modeldesk.auth import TOKEN_CHANNEL
 from modeldesk.db.catalog_version import CATALOG_CHANNEL
 from modeldesk.db.reconnect import Reconnection
-from modeldesk.runs.db_guard import is_database_unavailable
+from modeldesk.runs import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 

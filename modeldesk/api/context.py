@@ -14,7 +14,7 @@ from typing import Any, TypeVar
 import strawberry
 from strawberry.dataloader import DataLoader
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 

@@ -18,7 +18,7 @@ from graphql import GraphQLError
 
 from modeldesk.errors import ErrorCode, ModeldeskError
 from modeldesk.input_rules import MAX_ECHO
-from modeldesk.runs.db_guard import is_database_unavailable, unavailable_error
+from modeldesk.runs import is_database_unavailable, unavailable_error
 
 logger = logging.getLogger(__name__)
 

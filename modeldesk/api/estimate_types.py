@@ -8,7 +8,7 @@ import strawberry
 
 from modeldesk import runs
 from modeldesk.api.ids import to_id
-from modeldesk.api.run_types import cost
+from modeldesk.api.row_objects import object_from_row
 from modeldesk.api.types.catalog import LlmModelType
 
 
@@ -35,17 +35,11 @@ class ModelEstimateType:
 
     @classmethod
     def from_estimate(cls, line: runs.ModelEstimate) -> ModelEstimateType:
-        return cls(
+        return object_from_row(
+            cls,
+            line,
             model=LlmModelType.from_row(line.target.model, line.target.provider),
-            probe_count=line.probe_count,
-            input_tokens=line.input_tokens,
-            output_tokens=line.output_tokens,
-            input_price=float(line.input_price),
-            output_price=float(line.output_price),
-            cost=cost(line.cost),
             basis=EstimateBasis(line.basis),
-            basis_detail=line.basis_detail,
-            unpriced=line.unpriced,
         )
 
 
@@ -62,11 +56,9 @@ class RunEstimateType:
 
     @classmethod
     def from_estimate(cls, estimate: runs.RunEstimate) -> RunEstimateType:
-        return cls(
+        return object_from_row(
+            cls,
+            estimate,
             definition_id=to_id(estimate.definition_id),
-            scenario_count=estimate.scenario_count,
-            total_cost=cost(estimate.total_cost),
-            infrastructure_cost=cost(estimate.infrastructure_cost),
-            unpriced=estimate.unpriced,
             per_model=[ModelEstimateType.from_estimate(line) for line in estimate.per_model],
         )

@@ -12,8 +12,7 @@ from strawberry.scalars import JSON
 
 from modeldesk import catalog
 from modeldesk.api.ids import parse_id
-from modeldesk.catalog.price_inputs import clean_long_context_tier
-from modeldesk.catalog.reference_catalog import model_create_from_reference
+from modeldesk.catalog import clean_long_context_tier, model_create_from_reference
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.enums import ApiStyle, Role
@@ -195,8 +194,8 @@ class CreateLlmProviderInput:
     api_style: ApiStyle
     base_url: str | None = None
     api_key_env: str | None = None
-    max_parallel_requests: int = 1
-    requests_per_minute: int = 60
+    max_parallel_requests: int = catalog.DEFAULT_MAX_PARALLEL_REQUESTS
+    requests_per_minute: int = catalog.DEFAULT_REQUESTS_PER_MINUTE
     default_cost_input_per_million: float | None = strawberry.field(
         default=None, description=DEFAULT_INPUT_PRICE
     )

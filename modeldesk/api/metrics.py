@@ -23,12 +23,7 @@ from starlette.responses import PlainTextResponse, Response
 from modeldesk.api.request_auth import RequestAuthenticator
 from modeldesk.context import AppContext
 from modeldesk.errors import DatabaseUnavailableError, UnauthenticatedError
-from modeldesk.runs.fleet_status import (
-    FleetTotals,
-    ProviderActivity,
-    fleet_totals,
-    provider_activity,
-)
+from modeldesk.runs import FleetTotals, ProviderActivity, fleet_totals, provider_activity
 
 logger = logging.getLogger(__name__)
 

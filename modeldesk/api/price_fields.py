@@ -14,11 +14,7 @@ from modeldesk.api.fields import admin_mutation, described
 from modeldesk.api.ids import parse_id
 from modeldesk.api.types.catalog import LlmModelType
 from modeldesk.api.types.prices import ModelPricesType
-from modeldesk.catalog.price_proposals import (
-    PriceProposal,
-    apply_price_proposals,
-    review_prices,
-)
+from modeldesk.catalog import PriceProposal, apply_price_proposals, review_prices
 from modeldesk.errors import ValidationError
 
 MAX_MODEL_IDS = 1000

@@ -20,8 +20,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from modeldesk.api.change_listener import ChangeListener, ListenerUnavailable
 from modeldesk.api.token_cache import TokenCache
-from modeldesk.auth.principal import Principal
-from modeldesk.auth.tokens import authenticate_token, bearer_token, hash_token
+from modeldesk.auth import Principal, authenticate_token, bearer_token, hash_token
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError, UnauthenticatedError
 

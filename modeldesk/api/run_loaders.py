@@ -8,35 +8,30 @@ number of statements whatever the row count.
 from __future__ import annotations
 
 from modeldesk import catalog, runs
+from modeldesk.api.loaders import each_found, each_list
 from modeldesk.db.run_tables import Definition, Probe, ProbeAttempt, Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
-from modeldesk.errors import NotFoundError
 
 
 async def load_definitions(db: Database, ids: list[int]) -> list[Definition | BaseException]:
-    found = await runs.definitions_by_ids(db, ids)
-    return [found.get(i) or NotFoundError(f"No definition with id {i}.") for i in ids]
+    return each_found(ids, await runs.definitions_by_ids(db, ids), "definition")
 
 
 async def load_current_scenarios(db: Database, definition_ids: list[int]) -> list[list[Scenario]]:
-    grouped = await runs.scenarios_by_definition_ids(db, definition_ids)
-    return [grouped.get(i, []) for i in definition_ids]
+    return each_list(definition_ids, await runs.scenarios_by_definition_ids(db, definition_ids))
 
 
 async def load_scenarios(db: Database, ids: list[int]) -> list[Scenario | BaseException]:
-    found = await runs.scenarios_by_ids(db, ids)
-    return [found.get(i) or NotFoundError(f"No scenario with id {i}.") for i in ids]
+    return each_found(ids, await runs.scenarios_by_ids(db, ids), "scenario")
 
 
 async def load_models(db: Database, ids: list[int]) -> list[LlmModel | BaseException]:
-    found = await catalog.models_by_ids(db, ids)
-    return [found.get(i) or NotFoundError(f"No model with id {i}.") for i in ids]
+    return each_found(ids, await catalog.models_by_ids(db, ids), "model")
 
 
 async def load_run_models(db: Database, run_ids: list[int]) -> list[list[LlmModel]]:
-    grouped = await runs.run_models_by_run_ids(db, run_ids)
-    return [grouped.get(i, []) for i in run_ids]
+    return each_list(run_ids, await runs.run_models_by_run_ids(db, run_ids))
 
 
 async def load_transcript_pages(
@@ -57,13 +52,11 @@ async def load_cost_breakdowns(db: Database, run_ids: list[int]) -> list[runs.Co
 
 
 async def load_probes(db: Database, ids: list[int]) -> list[Probe | BaseException]:
-    found = await runs.probes_by_ids(db, ids)
-    return [found.get(i) or NotFoundError(f"No probe with id {i}.") for i in ids]
+    return each_found(ids, await runs.probes_by_ids(db, ids), "probe")
 
 
 async def load_attempts(db: Database, probe_ids: list[int]) -> list[list[ProbeAttempt]]:
-    grouped = await runs.attempts_by_probe_ids(db, probe_ids)
-    return [grouped.get(i, []) for i in probe_ids]
+    return each_list(probe_ids, await runs.attempts_by_probe_ids(db, probe_ids))
 
 
 async def load_retryable_failure_counts(db: Database, run_ids: list[int]) -> list[int]:

@@ -73,7 +73,9 @@ class RunQuery:
 
     @described(
         "What createRun with the same arguments would cost: current prices times the average "
-        "tokens of each model's earlier transcripts, or the stated fallback (see basisDetail)."
+        "tokens of each model's earlier transcripts, or the stated fallback (see basisDetail). "
+        "summarize as in CreateRunInput (default: true when the definition has a rubric) "
+        "includes the judge's calls (infrastructureCost) or leaves them out."
     )
     async def estimate_run_cost(
         self,
@@ -81,6 +83,7 @@ class RunQuery:
         definition_id: strawberry.ID,
         models: list[str] | None = None,
         sample_percentage: float | None = None,
+        summarize: bool | None = None,
     ) -> RunEstimateType:
         estimate = await runs.estimate_run_cost(
             info.context.db,
@@ -88,5 +91,6 @@ class RunQuery:
             models,
             None if sample_percentage is None else str(sample_percentage),
             settings=info.context.app.settings,
+            summarize=summarize,
         )
         return RunEstimateType.from_estimate(estimate)

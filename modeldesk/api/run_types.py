@@ -1,8 +1,8 @@
 """Definitions, scenarios, runs, transcripts, costs and estimates as GraphQL types.
 
-Scalar fields are copied from the row when the object is built; every nested
-field goes through a per-request DataLoader (`run_loaders`). Costs leave the
-service as exact Decimals and become JSON numbers only here.
+Scalar fields are copied from the row when the object is built
+(`object_from_row`, which also turns Decimal costs into JSON numbers); every
+nested field goes through a per-request DataLoader (`run_loaders`).
 """
 
 from __future__ import annotations
@@ -25,6 +25,7 @@ from modeldesk.api.context import Info
 from modeldesk.api.fields import described
 from modeldesk.api.ids import parse_id, to_id
 from modeldesk.api.paging import MAX_PAGE, check_page
+from modeldesk.api.row_objects import object_from_row
 from modeldesk.api.run_loaders import (
     load_attempts,
     load_cost_breakdowns,
@@ -77,7 +78,7 @@ class ScenarioType:
 
     @classmethod
     def from_row(cls, row: run_tables.Scenario) -> ScenarioType:
-        return cls(id=to_id(row.id), text=row.text, position=row.position, source=row.source)
+        return object_from_row(cls, row, id=to_id(row.id))
 
 
 @strawberry.type(name="Definition")
@@ -102,20 +103,14 @@ class DefinitionType:
 
     @classmethod
     def from_row(cls, row: run_tables.Definition) -> DefinitionType:
-        return cls(
+        return object_from_row(
+            cls,
+            row,
             id=to_id(row.id),
-            name=row.name,
-            preamble=row.preamble,
-            template=row.template,
             dimensions=[
                 DimensionType(name=d.name, levels=list(d.levels))
                 for d in runs.definition_dimensions(row)
             ],
-            created_by=row.created_by,
-            created_at=row.created_at,
-            expansion_status=row.expansion_status,
-            expansion_error=row.expansion_error,
-            rubric=row.rubric,
             row=row,
         )
 
@@ -163,24 +158,14 @@ class CostBreakdownType:
 
     @classmethod
     def from_breakdown(cls, breakdown: runs.CostBreakdown) -> CostBreakdownType:
-        total = breakdown.total
-        return cls(
+        # The totals are the sum line's; the costs, the breakdown's own.
+        return object_from_row(
+            cls,
+            breakdown.total,
             total_cost=cost(breakdown.total_cost),
             infrastructure_cost=cost(breakdown.infrastructure_cost),
-            input_tokens=total.input_tokens,
-            output_tokens=total.output_tokens,
-            probe_count=total.probe_count,
-            unpriced=total.unpriced,
             per_model=[
-                ModelCostType(
-                    input_tokens=line.input_tokens,
-                    output_tokens=line.output_tokens,
-                    cost=cost(line.cost),
-                    probe_count=line.probe_count,
-                    failed_count=line.failed_count,
-                    unpriced=line.unpriced,
-                    model_pk=line.model_id,
-                )
+                object_from_row(ModelCostType, line, model_pk=line.model_id)
                 for line in breakdown.per_model
             ],
         )
@@ -215,23 +200,7 @@ class TranscriptType:
 
     @classmethod
     def from_row(cls, row: run_tables.Transcript) -> TranscriptType:
-        return cls(
-            id=to_id(row.id),
-            status=row.status,
-            error_code=row.error_code,
-            response=row.response,
-            input_tokens=row.input_tokens,
-            output_tokens=row.output_tokens,
-            cached_input_tokens=row.cached_input_tokens,
-            cache_write_tokens=row.cache_write_tokens,
-            reasoning_tokens=row.reasoning_tokens,
-            estimated_cost=cost(row.estimated_cost),
-            cost_snapshot=row.cost_snapshot,
-            unpriced=row.unpriced,
-            duration_ms=row.duration_ms,
-            created_at=row.created_at,
-            row=row,
-        )
+        return object_from_row(cls, row, id=to_id(row.id), row=row)
 
     @described("The summarization model's score and summary; null when not summarized.")
     async def summary(self, info: Info) -> TranscriptSummaryType | None:
@@ -249,14 +218,14 @@ class TranscriptType:
 
     @described("The provider's error message when the probe failed.")
     async def error_message(self, info: Info) -> str | None:
-        if self.row.status != "FAILED":
+        if self.row.status != enums.TranscriptStatus.FAILED:
             return None
         probe = await info.context.loader(load_probes).load(self.row.probe_id)
         return probe.error_message
 
     @described("Whether the failure may pass on a retry (retryFailedProbes queues those again).")
     async def retryable(self, info: Info) -> bool | None:
-        if self.row.status != "FAILED":
+        if self.row.status != enums.TranscriptStatus.FAILED:
             return None
         probe = await info.context.loader(load_probes).load(self.row.probe_id)
         return probe.retryable
@@ -264,12 +233,7 @@ class TranscriptType:
     @described("Every failed call of this probe, oldest first, earlier retries included.")
     async def attempts(self, info: Info) -> list[TranscriptAttemptType]:
         rows = await info.context.loader(load_attempts).load(self.row.probe_id)
-        return [
-            TranscriptAttemptType(
-                started_at=row.started_at, error_code=row.error_code, message=row.message
-            )
-            for row in rows
-        ]
+        return [object_from_row(TranscriptAttemptType, row) for row in rows]
 
 
 @strawberry.type(name="Run")
@@ -294,25 +258,12 @@ class RunType:
 
     @classmethod
     def from_row(cls, row: run_tables.Run) -> RunType:
-        progress = runs.run_progress(row)
-        return cls(
+        return object_from_row(
+            cls,
+            row,
             id=to_id(row.id),
             status=enums.RunStatus(row.status),
-            sample_percentage=float(row.sample_percentage),
-            max_cost=None if row.max_cost is None else cost(row.max_cost),
-            progress=RunProgressType(
-                total=progress.total,
-                completed=progress.completed,
-                failed=progress.failed,
-                skipped=progress.skipped,
-                cancelled=progress.cancelled,
-            ),
-            created_by=row.created_by,
-            created_at=row.created_at,
-            started_at=row.started_at,
-            finished_at=row.finished_at,
-            cancelled_by=row.cancelled_by,
-            summarize=row.summarize,
+            progress=object_from_row(RunProgressType, runs.run_progress(row)),
             row=row,
         )
 

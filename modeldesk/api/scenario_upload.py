@@ -19,7 +19,7 @@ from modeldesk.api.request_auth import RequestAuthenticator
 from modeldesk.context import AppContext
 from modeldesk.errors import ErrorCode, ModeldeskError, ValidationError
 from modeldesk.input_rules import as_db_id
-from modeldesk.runs.scenario_files import ScenarioFileFormat
+from modeldesk.runs import ScenarioFileFormat
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,7 @@ import strawberry
 
 from modeldesk.api.context import Info
 from modeldesk.api.fields import described
-from modeldesk.runs.spend import DailySpend, ModelSpend, Spend, read_spend
+from modeldesk.runs import DailySpend, ModelSpend, Spend, read_spend
 
 
 @strawberry.type(name="SpendDay", description="One provider's spend on one UTC day.")

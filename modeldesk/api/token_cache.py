@@ -8,7 +8,7 @@ so guessing cannot fill memory.
 
 from __future__ import annotations
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 
 
 class TokenCache:

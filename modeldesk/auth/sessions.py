@@ -9,7 +9,9 @@ a page view costs one read, not a write.
 
 `serve` prints a sign-in URL with a one-time code (`mdc_…`) rather than the
 token: the URL can land in a shell history, a screen share or a proxy log,
-and the code is worth nothing once used or `SIGN_IN_CODE_LIFETIME` old.
+and the code is worth nothing once used or `SIGN_IN_CODE_LIFETIME` old. It
+does so for the first admin (`first_admin_sign_in_code`): a server with no
+active admin token gets one, so somebody can always sign in to manage it.
 
 Secrets have recognisable prefixes so that log redaction can find them by
 their shape, whatever parameter they travel in (see `log_format`).
@@ -25,7 +27,7 @@ from datetime import UTC, datetime, timedelta
 from sqlalchemy import delete, or_, select, update
 
 from modeldesk.auth.principal import Principal
-from modeldesk.auth.tokens import hash_token
+from modeldesk.auth.tokens import create_token, has_admin_token, hash_token
 from modeldesk.db.auth_tables import SignInCode, UiSession
 from modeldesk.db.session import Database
 from modeldesk.db.tables import ApiToken
@@ -133,6 +135,14 @@ async def create_sign_in_code(db: Database, token_id: int) -> str:
             )
         )
     return code
+
+
+async def first_admin_sign_in_code(db: Database) -> str | None:
+    """With no active admin token, create one and answer a sign-in code for it; else None."""
+    if await has_admin_token(db):
+        return None
+    row, _ = await create_token(db, role=Role.ADMIN, name="first admin")
+    return await create_sign_in_code(db, row.id)
 
 
 async def _code_token(db: Database, code: str, *, redeem: bool) -> Principal:

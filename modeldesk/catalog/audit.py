@@ -1,23 +1,55 @@
 """The audit trail: who changed what in the catalogue, before and after.
 
 Entries are written in the same transaction as the change, so a change without
-its entry (or an entry for a change that rolled back) cannot exist.
+its entry (or an entry for a change that rolled back) cannot exist. Every
+catalogue change also bumps the catalogue version in that transaction, which is
+what tells caches and listeners to read again: `record_catalog_changes` does both.
 """
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import func, select
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
-from modeldesk.auth.tokens import MAINTENANCE, TOKEN_ENTITY
-from modeldesk.db.audit_log import record_audit as record_audit
+from modeldesk.auth import MAINTENANCE, TOKEN_ENTITY, Principal
+from modeldesk.db.audit_log import record_audit
+from modeldesk.db.catalog_version import bump_catalog_version
 from modeldesk.db.session import Database
 from modeldesk.db.tables import PRICE_COLUMNS, AuditEntry, LlmModel, LlmProvider
 from modeldesk.input_rules import is_storable_text
+
+
+@dataclass(frozen=True)
+class CatalogChange:
+    """One audit entry's worth of change: what was done to which row, before and after."""
+
+    action: str
+    entity_type: str
+    entity_id: object
+    before: Any = None
+    after: Any = None
+
+
+async def record_catalog_changes(
+    session: AsyncSession, actor: Principal, *changes: CatalogChange
+) -> None:
+    """Audit each change and bump the catalogue version once, in the changes' transaction."""
+    for change in changes:
+        record_audit(
+            session,
+            actor,
+            change.action,
+            change.entity_type,
+            change.entity_id,
+            before=change.before,
+            after=change.after,
+        )
+    await bump_catalog_version(session)
 
 
 def _json_safe(value: Any) -> Any:
@@ -28,33 +60,33 @@ def _json_safe(value: Any) -> Any:
     return value
 
 
+# What an audit entry records of each row: what an operator sets, never timestamps.
+_MODEL_FIELDS = ("provider_id", "model_id", "display_name", *PRICE_COLUMNS, "status", "is_default")
+_PROVIDER_FIELDS = (
+    "name",
+    "display_name",
+    "max_parallel_requests",
+    "requests_per_minute",
+    "is_enabled",
+    "api_style",
+    "base_url",
+    "api_key_env",
+    "default_input_price",
+    "default_output_price",
+    "reference_provider",
+)
+
+
+def _snapshot(row: object, fields: tuple[str, ...]) -> dict[str, Any]:
+    return {name: _json_safe(getattr(row, name)) for name in fields}
+
+
 def model_snapshot(model: LlmModel) -> dict[str, Any]:
-    fields = (
-        "provider_id",
-        "model_id",
-        "display_name",
-        *PRICE_COLUMNS,
-        "status",
-        "is_default",
-    )
-    return {name: _json_safe(getattr(model, name)) for name in fields}
+    return _snapshot(model, _MODEL_FIELDS)
 
 
 def provider_snapshot(provider: LlmProvider) -> dict[str, Any]:
-    fields = (
-        "name",
-        "display_name",
-        "max_parallel_requests",
-        "requests_per_minute",
-        "is_enabled",
-        "api_style",
-        "base_url",
-        "api_key_env",
-        "default_input_price",
-        "default_output_price",
-        "reference_provider",
-    )
-    return {name: _json_safe(getattr(provider, name)) for name in fields}
+    return _snapshot(provider, _PROVIDER_FIELDS)
 
 
 async def base_url_changes(db: Database, provider_ids: list[int]) -> dict[int, AuditEntry]:

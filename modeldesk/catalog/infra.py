@@ -16,7 +16,7 @@ from typing import Any
 
 from modeldesk.catalog.availability import provider_has_key
 from modeldesk.catalog.queries import selectable_models
-from modeldesk.catalog.settings import infra_setting_key
+from modeldesk.catalog.settings import infra_model_label, infra_setting_key
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider, SystemSetting
 from modeldesk.errors import ModelNotFoundError
@@ -62,7 +62,7 @@ def _why_unusable(
 ) -> tuple[tuple[LlmModel, LlmProvider] | None, str]:
     if not configured:
         return None, "no model is configured"
-    name = f"{configured.get('providerName')}/{configured.get('modelId')}"
+    name = infra_model_label(configured)
     for model, provider in candidates:
         if provider.name == configured.get("providerName") and model.model_id == configured.get(
             "modelId"

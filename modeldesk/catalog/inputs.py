@@ -19,6 +19,9 @@ from modeldesk.input_rules import clean_id, clean_text, echoed
 from modeldesk.llm import LongContextTier
 
 MAX_LIMIT = 1_000_000
+# A new provider's limits when none are given (SPEC 1); the table's server defaults agree.
+DEFAULT_MAX_PARALLEL_REQUESTS = 1
+DEFAULT_REQUESTS_PER_MINUTE = 60
 MAX_PRICE = Decimal("1000000")
 # The price columns are NUMERIC with no declared scale, so the bound is ours: a
 # trillionth of a dollar per million tokens is far finer than any provider bills,
@@ -193,8 +196,8 @@ class ProviderCreate:
     api_style: ApiStyle
     base_url: str | None
     api_key_env: str | None
-    max_parallel_requests: int = 1
-    requests_per_minute: int = 60
+    max_parallel_requests: int = DEFAULT_MAX_PARALLEL_REQUESTS
+    requests_per_minute: int = DEFAULT_REQUESTS_PER_MINUTE
     # What a model of this provider with no price of its own is charged (None: the settings').
     default_input_price: Decimal | None = None
     default_output_price: Decimal | None = None
@@ -210,8 +213,8 @@ class ProviderCreate:
         api_style: ApiStyle | str,
         base_url: str | None = None,
         api_key_env: str | None = None,
-        max_parallel_requests: Any = 1,
-        requests_per_minute: Any = 60,
+        max_parallel_requests: Any = DEFAULT_MAX_PARALLEL_REQUESTS,
+        requests_per_minute: Any = DEFAULT_REQUESTS_PER_MINUTE,
         default_input_price: Any = None,
         default_output_price: Any = None,
         reference_provider: str | None = None,

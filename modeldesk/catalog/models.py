@@ -17,15 +17,15 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
-from modeldesk.catalog.audit import model_snapshot, record_audit
+from modeldesk.auth import Principal
+from modeldesk.catalog.audit import CatalogChange, model_snapshot, record_catalog_changes
 from modeldesk.catalog.inputs import ModelCreate, ModelUpdate
 from modeldesk.catalog.integrity import translate_integrity_error
 from modeldesk.catalog.price_sets import tier_columns
-from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.catalog.providers import lock_provider
 from modeldesk.db.price_versions import open_price_version
 from modeldesk.db.session import Database
-from modeldesk.db.tables import LlmModel, LlmProvider
+from modeldesk.db.tables import LlmModel
 from modeldesk.enums import ModelStatus
 from modeldesk.errors import ModelDeprecatedError, NotFoundError
 
@@ -47,21 +47,12 @@ class SetDefaultResult:
     previous_default: LlmModel | None
 
 
-async def _lock_provider(session: AsyncSession, provider_id: int) -> LlmProvider:
-    provider = await session.scalar(
-        select(LlmProvider).where(LlmProvider.id == provider_id).with_for_update()
-    )
-    if provider is None:
-        raise NotFoundError(f"No provider with id {provider_id}.")
-    return provider
-
-
 async def _lock_model(session: AsyncSession, model_id: int) -> LlmModel:
     """Lock the model's provider, then the model: always in that order, to avoid deadlocks."""
     provider_id = await session.scalar(select(LlmModel.provider_id).where(LlmModel.id == model_id))
     if provider_id is None:
         raise NotFoundError(f"No model with id {model_id}.")
-    await _lock_provider(session, provider_id)
+    await lock_provider(session, provider_id)
     model = await session.scalar(select(LlmModel).where(LlmModel.id == model_id).with_for_update())
     assert model is not None  # models are never deleted, and we hold the provider lock
     return model
@@ -79,6 +70,15 @@ async def _clear_default(session: AsyncSession, provider_id: int) -> None:
         .where(LlmModel.provider_id == provider_id, LlmModel.is_default.is_(True))
         .values(is_default=False)
     )
+
+
+async def _model_change(
+    session: AsyncSession, action: str, model: LlmModel, before: dict[str, object] | None = None
+) -> CatalogChange:
+    """`model`'s change for the audit log, its `after` read back as the database holds it."""
+    await session.flush()
+    await session.refresh(model)
+    return CatalogChange(action, "model", model.id, before, model_snapshot(model))
 
 
 async def _successor(session: AsyncSession, model: LlmModel) -> LlmModel | None:
@@ -106,7 +106,7 @@ async def create_model(db: Database, actor: Principal, data: ModelCreate) -> Llm
     actor.require_admin("creating a model")
     try:
         async with db.transaction() as session:
-            await _lock_provider(session, data.provider_id)
+            await lock_provider(session, data.provider_id)
             if data.set_as_default:
                 await _clear_default(session, data.provider_id)
             model = LlmModel(
@@ -124,11 +124,8 @@ async def create_model(db: Database, actor: Principal, data: ModelCreate) -> Llm
             session.add(model)
             await session.flush()
             await open_price_version(session, model)
-            await session.refresh(model)
-            record_audit(
-                session, actor, "model.create", "model", model.id, after=model_snapshot(model)
-            )
-            await bump_catalog_version(session)
+            created = await _model_change(session, "model.create", model)
+            await record_catalog_changes(session, actor, created)
     except IntegrityError as exc:
         raise translate_integrity_error(exc) from exc
     logger.info("model created: %s (id %s) by %s", model.model_id, model.id, actor.name)
@@ -164,13 +161,9 @@ async def update_model(
         await session.flush()
         if prices_changed:
             await open_price_version(session, model)
-        await session.refresh(model)
-        after = model_snapshot(model)
-        if after != before:
-            record_audit(
-                session, actor, "model.update", "model", model.id, before=before, after=after
-            )
-            await bump_catalog_version(session)
+        updated = await _model_change(session, "model.update", model, before)
+        if updated.after != before:
+            await record_catalog_changes(session, actor, updated)
     return model
 
 
@@ -186,38 +179,24 @@ async def deprecate_model(db: Database, actor: Principal, model_id: int) -> Depr
         model.status = ModelStatus.DEPRECATED.value
         model.is_default = False
         await session.flush()
+        changes: list[CatalogChange] = []
         new_default: LlmModel | None = None
         if was_default:
             new_default = await _successor(session, model)
             if new_default is not None:
                 new_default_before = model_snapshot(new_default)
                 new_default.is_default = True
-                await session.flush()
-                await session.refresh(new_default)
-                record_audit(
-                    session,
-                    actor,
-                    "model.set_default",
-                    "model",
-                    new_default.id,
-                    before=new_default_before,
-                    after=model_snapshot(new_default),
+                changes.append(
+                    await _model_change(
+                        session, "model.set_default", new_default, new_default_before
+                    )
                 )
             else:
                 logger.warning(
                     "provider %s has no active model left to be default", model.provider_id
                 )
-        await session.refresh(model)
-        record_audit(
-            session,
-            actor,
-            "model.deprecate",
-            "model",
-            model.id,
-            before=before,
-            after=model_snapshot(model),
-        )
-        await bump_catalog_version(session)
+        changes.append(await _model_change(session, "model.deprecate", model, before))
+        await record_catalog_changes(session, actor, *changes)
     return DeprecateResult(model=model, new_default=new_default, was_default=was_default)
 
 
@@ -229,18 +208,8 @@ async def reactivate_model(db: Database, actor: Principal, model_id: int) -> Llm
             return model
         before = model_snapshot(model)
         model.status = ModelStatus.ACTIVE.value
-        await session.flush()
-        await session.refresh(model)
-        record_audit(
-            session,
-            actor,
-            "model.reactivate",
-            "model",
-            model.id,
-            before=before,
-            after=model_snapshot(model),
-        )
-        await bump_catalog_version(session)
+        reactivated = await _model_change(session, "model.reactivate", model, before)
+        await record_catalog_changes(session, actor, reactivated)
     return model
 
 
@@ -262,15 +231,6 @@ async def set_default_model(db: Database, actor: Principal, model_id: int) -> Se
         await session.flush()
         if previous is not None:
             await session.refresh(previous)
-        await session.refresh(model)
-        record_audit(
-            session,
-            actor,
-            "model.set_default",
-            "model",
-            model.id,
-            before=before,
-            after=model_snapshot(model),
-        )
-        await bump_catalog_version(session)
+        made_default = await _model_change(session, "model.set_default", model, before)
+        await record_catalog_changes(session, actor, made_default)
     return SetDefaultResult(model=model, previous_default=previous)

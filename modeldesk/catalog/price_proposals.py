@@ -21,8 +21,8 @@ from decimal import Decimal
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
-from modeldesk.catalog.audit import model_snapshot, record_audit
+from modeldesk.auth import Principal
+from modeldesk.catalog.audit import CatalogChange, model_snapshot, record_catalog_changes
 from modeldesk.catalog.price_sets import columns_of, quote_of
 from modeldesk.catalog.reference_prices import (
     ReferenceData,
@@ -32,7 +32,6 @@ from modeldesk.catalog.reference_prices import (
     reference_provider_of,
 )
 from modeldesk.config import Settings
-from modeldesk.db.catalog_version import bump_catalog_version
 from modeldesk.db.price_versions import open_price_version
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
@@ -245,7 +244,8 @@ async def _lock(
     return [(model, providers[model.provider_id]) for model in models]
 
 
-async def _apply(session: AsyncSession, actor: Principal, proposal: PriceProposal) -> None:
+async def _apply(session: AsyncSession, proposal: PriceProposal) -> CatalogChange:
+    """Set the model's prices to the proposal's; the change names where they came from."""
     model = proposal.model
     before = model_snapshot(model)
     for column, value in columns_of(proposal.proposed).items():
@@ -260,9 +260,7 @@ async def _apply(session: AsyncSession, actor: Principal, proposal: PriceProposa
         "referenceModel": f"{proposal.reference.provider_id}/{proposal.reference.model_id}",
         "changed": list(proposal.differences),
     }
-    record_audit(
-        session, actor, "model.apply_price_proposal", "model", model.id, before=before, after=after
-    )
+    return CatalogChange("model.apply_price_proposal", "model", model.id, before, after)
 
 
 async def apply_price_proposals(
@@ -300,10 +298,9 @@ async def apply_price_proposals(
                 "No price proposal for " + ", ".join(refused) + ": nothing was applied.",
                 field="modelIds",
             )
-        for proposal in applied:
-            await _apply(session, actor, proposal)
-        if applied:
-            await bump_catalog_version(session)
+        changes = [await _apply(session, proposal) for proposal in applied]
+        if changes:
+            await record_catalog_changes(session, actor, *changes)
     for proposal in applied:
         logger.info(
             "prices of %s set from %s %s by %s: %s",

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import select
 
+from modeldesk.db.reads import rows_grouped_by
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModelPriceVersion
 
@@ -15,15 +15,5 @@ async def price_history_by_model_ids(
     db: Database, model_ids: Sequence[int]
 ) -> dict[int, list[LlmModelPriceVersion]]:
     """Every model's versions, newest first, in one query (for DataLoaders)."""
-    history: dict[int, list[LlmModelPriceVersion]] = defaultdict(list)
-    if not model_ids:
-        return history
-    async with db.session() as session:
-        rows = await session.scalars(
-            select(LlmModelPriceVersion)
-            .where(LlmModelPriceVersion.model_id.in_(model_ids))
-            .order_by(LlmModelPriceVersion.model_id, LlmModelPriceVersion.effective_from.desc())
-        )
-        for row in rows:
-            history[row.model_id].append(row)
-    return history
+    newest_first = select(LlmModelPriceVersion).order_by(LlmModelPriceVersion.effective_from.desc())
+    return await rows_grouped_by(db, LlmModelPriceVersion.model_id, model_ids, newest_first)

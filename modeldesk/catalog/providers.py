@@ -17,18 +17,35 @@ from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
-from modeldesk.catalog.audit import provider_snapshot, record_audit
+from modeldesk.auth import Principal
+from modeldesk.catalog.audit import CatalogChange, provider_snapshot, record_catalog_changes
 from modeldesk.catalog.inputs import ProviderCreate, ProviderUpdate
 from modeldesk.catalog.integrity import translate_integrity_error
-from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.db.reads import required
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
-from modeldesk.errors import NotFoundError, ValidationError
+from modeldesk.errors import ValidationError
 from modeldesk.llm.key_routing import current_routing
 
 logger = logging.getLogger(__name__)
+
+
+def effective_max_parallel(max_parallel_requests: int) -> int:
+    """How many calls of a provider may run at once: 0 is treated as 1 (SPEC 4).
+
+    Stopping a provider is what disabling it is for; 0 running as "none" would
+    strand its queued probes, and a queue would read it as "unlimited". Callers
+    that find the effective limit differs from the configured one say so.
+    """
+    return max(1, max_parallel_requests)
+
+
+def effective_requests_per_minute(requests_per_minute: int) -> int:
+    """The window a provider's calls are admitted under: 0 counts as 1, as in
+    `modeldesk_admit_call` (migration 0003), which applies it in the database."""
+    return max(1, requests_per_minute)
 
 
 def _default_prices(snapshot: dict[str, Any]) -> str:
@@ -46,6 +63,14 @@ def _check_key_routing(name: str, key_variable: str | None, base_url: str | None
     refusal = routing.destination_refusal(name, key_variable, base_url)
     if refusal is not None:
         raise ValidationError(f"baseUrl: {refusal}", field="baseUrl")
+
+
+async def lock_provider(session: AsyncSession, provider_id: int) -> LlmProvider:
+    """FOR UPDATE on the provider's row: taken before any of its models' (see `catalog.models`)."""
+    provider = await session.scalar(
+        select(LlmProvider).where(LlmProvider.id == provider_id).with_for_update()
+    )
+    return required(provider, f"No provider with id {provider_id}.")
 
 
 async def create_provider(db: Database, actor: Principal, data: ProviderCreate) -> LlmProvider:
@@ -69,15 +94,10 @@ async def create_provider(db: Database, actor: Principal, data: ProviderCreate) 
             session.add(provider)
             await session.flush()
             await session.refresh(provider)
-            record_audit(
-                session,
-                actor,
-                "provider.create",
-                "provider",
-                provider.id,
-                after=provider_snapshot(provider),
+            created = CatalogChange(
+                "provider.create", "provider", provider.id, after=provider_snapshot(provider)
             )
-            await bump_catalog_version(session)
+            await record_catalog_changes(session, actor, created)
     except IntegrityError as exc:
         raise translate_integrity_error(exc) from exc
     logger.info("provider created: %s (id %s) by %s", provider.name, provider.id, actor.name)
@@ -89,11 +109,7 @@ async def update_provider(
 ) -> LlmProvider:
     actor.require_admin("updating a provider")
     async with db.transaction() as session:
-        provider = await session.scalar(
-            select(LlmProvider).where(LlmProvider.id == provider_id).with_for_update()
-        )
-        if provider is None:
-            raise NotFoundError(f"No provider with id {provider_id}.")
+        provider = await lock_provider(session, provider_id)
         before = provider_snapshot(provider)
         if data.max_parallel_requests is not None:
             provider.max_parallel_requests = data.max_parallel_requests
@@ -117,16 +133,8 @@ async def update_provider(
         await session.refresh(provider)
         after = provider_snapshot(provider)
         if after != before:
-            record_audit(
-                session,
-                actor,
-                "provider.update",
-                "provider",
-                provider.id,
-                before=before,
-                after=after,
-            )
-            await bump_catalog_version(session)
+            updated = CatalogChange("provider.update", "provider", provider.id, before, after)
+            await record_catalog_changes(session, actor, updated)
     if _default_prices(after) != _default_prices(before):
         logger.info(
             "provider %s default prices per million (input/output) %s -> %s by %s",
@@ -143,8 +151,12 @@ async def update_provider(
             after["base_url"] or "(default)",
             actor.name,
         )
-    if data.max_parallel_requests == 0:
+    configured = provider.max_parallel_requests
+    if data.max_parallel_requests is not None and effective_max_parallel(configured) != configured:
         logger.warning(
-            "provider %s has max_parallel_requests 0; workers treat it as 1", provider.name
+            "provider %s has max_parallel_requests %d; workers treat it as %d",
+            provider.name,
+            configured,
+            effective_max_parallel(configured),
         )
     return provider

@@ -8,16 +8,15 @@ its `get_*` twin raises NOT_FOUND for callers that need the row.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import select
 
 from modeldesk.catalog.availability import provider_has_key
+from modeldesk.db.reads import required, row_by_key, rows_by_ids, rows_grouped_by
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.enums import ModelStatus
-from modeldesk.errors import NotFoundError
 from modeldesk.input_rules import echoed, is_db_id, is_storable_text
 
 
@@ -27,72 +26,41 @@ async def list_providers(db: Database) -> list[LlmProvider]:
 
 
 async def find_provider(db: Database, provider_id: int) -> LlmProvider | None:
-    if not is_db_id(provider_id):
-        return None
-    async with db.session() as session:
-        return await session.get(LlmProvider, provider_id)
+    return await row_by_key(db, LlmProvider, provider_id) if is_db_id(provider_id) else None
 
 
 async def get_provider(db: Database, provider_id: int) -> LlmProvider:
-    provider = await find_provider(db, provider_id)
-    if provider is None:
-        raise NotFoundError(f"No provider with id {provider_id}.")
-    return provider
+    return required(await find_provider(db, provider_id), f"No provider with id {provider_id}.")
 
 
 async def get_provider_by_name(db: Database, name: str) -> LlmProvider:
     async with db.session() as session:
         provider = await session.scalar(select(LlmProvider).where(LlmProvider.name == name))
-    if provider is None:
-        raise NotFoundError(f"No provider named {echoed(name)}.")
-    return provider
+    return required(provider, f"No provider named {echoed(name)}.")
 
 
 async def providers_by_ids(db: Database, ids: Sequence[int]) -> dict[int, LlmProvider]:
-    if not ids:
-        return {}
-    async with db.session() as session:
-        rows = await session.scalars(select(LlmProvider).where(LlmProvider.id.in_(ids)))
-        return {row.id: row for row in rows}
+    return await rows_by_ids(db, LlmProvider, ids)
 
 
 async def models_by_provider_ids(
     db: Database, provider_ids: Sequence[int]
 ) -> dict[int, list[LlmModel]]:
-    grouped: dict[int, list[LlmModel]] = defaultdict(list)
-    if not provider_ids:
-        return grouped
-    async with db.session() as session:
-        rows = await session.scalars(
-            select(LlmModel)
-            .where(LlmModel.provider_id.in_(provider_ids))
-            .order_by(LlmModel.provider_id, LlmModel.id)
-        )
-        for row in rows:
-            grouped[row.provider_id].append(row)
-    return grouped
+    return await rows_grouped_by(
+        db, LlmModel.provider_id, provider_ids, select(LlmModel).order_by(LlmModel.id)
+    )
 
 
 async def models_by_ids(db: Database, ids: Sequence[int]) -> dict[int, LlmModel]:
-    if not ids:
-        return {}
-    async with db.session() as session:
-        rows = await session.scalars(select(LlmModel).where(LlmModel.id.in_(ids)))
-        return {row.id: row for row in rows}
+    return await rows_by_ids(db, LlmModel, ids)
 
 
 async def find_model(db: Database, model_id: int) -> LlmModel | None:
-    if not is_db_id(model_id):
-        return None
-    async with db.session() as session:
-        return await session.get(LlmModel, model_id)
+    return await row_by_key(db, LlmModel, model_id) if is_db_id(model_id) else None
 
 
 async def get_model(db: Database, model_id: int) -> LlmModel:
-    model = await find_model(db, model_id)
-    if model is None:
-        raise NotFoundError(f"No model with id {model_id}.")
-    return model
+    return required(await find_model(db, model_id), f"No model with id {model_id}.")
 
 
 async def find_model_by_identifier(
@@ -111,9 +79,7 @@ async def find_model_by_identifier(
 
 async def get_model_by_identifier(db: Database, provider_name: str, model_id: str) -> LlmModel:
     model = await find_model_by_identifier(db, provider_name, model_id)
-    if model is None:
-        raise NotFoundError(f"No model {provider_name}/{model_id}.")
-    return model
+    return required(model, f"No model {provider_name}/{model_id}.")
 
 
 async def list_models(

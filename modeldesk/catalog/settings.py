@@ -13,12 +13,12 @@ from typing import Any
 from sqlalchemy import func, select
 from sqlalchemy.dialects.postgresql import insert
 
-from modeldesk.auth.principal import Principal
-from modeldesk.catalog.audit import record_audit
-from modeldesk.db.catalog_version import bump_catalog_version
+from modeldesk.auth import Principal
+from modeldesk.catalog.audit import CatalogChange, record_catalog_changes
+from modeldesk.db.reads import required, row_by_key
 from modeldesk.db.session import Database
 from modeldesk.db.tables import SystemSetting
-from modeldesk.errors import NotFoundError, ValidationError
+from modeldesk.errors import ValidationError
 from modeldesk.input_rules import check_json, clean_text, echoed, is_storable_text
 
 INFRA_PURPOSES = ("scenario_expansion", "summarization", "analysis")
@@ -33,6 +33,22 @@ def infra_setting_key(purpose: str) -> str:
             field="purpose",
         )
     return INFRA_KEY_PREFIX + purpose
+
+
+def infra_model_value(model: str) -> dict[str, str]:
+    """An infrastructure setting's value for the model named "provider/model_id".
+
+    A provider name never holds a "/", a model id may: the first one splits them.
+    """
+    provider_name, _, model_id = model.partition("/")
+    return {"providerName": provider_name, "modelId": model_id}
+
+
+def infra_model_label(value: dict[str, Any] | None) -> str:
+    """The model an infrastructure setting names, as "provider/model_id" ("" when unset)."""
+    if not value:
+        return ""
+    return f"{value.get('providerName')}/{value.get('modelId')}"
 
 
 def parse_setting_value(raw: Any) -> Any:
@@ -76,17 +92,11 @@ async def list_settings(db: Database) -> list[SystemSetting]:
 
 async def find_setting(db: Database, key: str) -> SystemSetting | None:
     """The setting under `key`, or None when there is none (or none could exist)."""
-    if not is_storable_text(key):
-        return None
-    async with db.session() as session:
-        return await session.get(SystemSetting, key)
+    return await row_by_key(db, SystemSetting, key) if is_storable_text(key) else None
 
 
 async def get_setting(db: Database, key: str) -> SystemSetting:
-    setting = await find_setting(db, key)
-    if setting is None:
-        raise NotFoundError(f"No setting {echoed(key)}.")
-    return setting
+    return required(await find_setting(db, key), f"No setting {echoed(key)}.")
 
 
 async def update_setting(db: Database, actor: Principal, key: str, raw_value: Any) -> SystemSetting:
@@ -107,6 +117,13 @@ async def update_setting(db: Database, actor: Principal, key: str, raw_value: An
             execution_options={"populate_existing": True},
         )
         assert setting is not None
-        record_audit(session, actor, "setting.update", "setting", key, before=before, after=value)
-        await bump_catalog_version(session)
+        updated = CatalogChange("setting.update", "setting", key, before, value)
+        await record_catalog_changes(session, actor, updated)
     return setting
+
+
+async def set_infra_model(
+    db: Database, actor: Principal, purpose: str, model: str
+) -> SystemSetting:
+    """Have `model` ("provider/model_id") do `purpose`'s work; it is checked when used."""
+    return await update_setting(db, actor, infra_setting_key(purpose), infra_model_value(model))

@@ -111,6 +111,31 @@ SELECT (SELECT count(*) FROM cancelled), (SELECT count(*) FROM discarded)
 """
 
 
+# pgqueuer's own statement for a job that succeeded (`Queries.log_jobs`: delete the
+# row, log it 'successful'), as CTEs a caller's statement can end with, so the
+# work a job did and the job's end commit together (see `finish_job_ctes`).
+_FINISH_JOB_CTES = f"""
+job_finished AS (
+    DELETE FROM {_QUEUE_TABLE}
+    WHERE id = {{job_id}} AND {{condition}}
+    RETURNING id, entrypoint, priority
+), job_logged AS (
+    INSERT INTO {_QUEUE_LOG_TABLE} (job_id, status, entrypoint, priority)
+    SELECT id, 'successful'::{_STATUS_TYPE}, entrypoint, priority FROM job_finished
+)"""
+
+
+def finish_job_ctes(job_id: str, condition: str = "true") -> str:
+    """CTEs `job_finished` (the row deleted) and `job_logged` ending job `job_id` (an SQL
+    expression) as successful when `condition` holds; its slot is free at commit.
+
+    The trigger on pgqueuer's table NOTIFYs every worker at that commit, as for
+    pgqueuer's own log statement, whose later run for the same job then finds
+    no row and writes nothing: the job is logged once.
+    """
+    return _FINISH_JOB_CTES.format(job_id=job_id, condition=condition)
+
+
 def probe_entrypoint(provider_name: str) -> str:
     """The entrypoint of a provider's probe jobs; its concurrency limit is the provider's."""
     return f"{PROBE_ENTRYPOINT_PREFIX}{provider_name}"

@@ -32,12 +32,12 @@ from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
 from modeldesk.db.tables import Base
-from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
+from modeldesk.enums import ExpansionStatus, ProbeState, RunStatus, TranscriptStatus
 
 RUN_STATUSES = tuple(status.value for status in RunStatus)
 PROBE_STATES = tuple(state.value for state in ProbeState)
 TRANSCRIPT_STATUSES = tuple(status.value for status in TranscriptStatus)
-EXPANSION_STATUSES = ("QUEUED", "SUCCEEDED", "FAILED")
+EXPANSION_STATUSES = tuple(status.value for status in ExpansionStatus)
 
 
 def _one_of(column: str, values: tuple[str, ...]) -> str:
@@ -139,7 +139,9 @@ class Run(Base):
     definition_id: Mapped[int] = mapped_column(
         _restrict("definitions.id"), nullable=False, index=True
     )
-    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="PENDING")
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=RunStatus.PENDING.value
+    )
     sample_percentage: Mapped[Decimal] = mapped_column(
         Numeric, nullable=False, server_default=sql("100")
     )
@@ -199,7 +201,9 @@ class Probe(Base):
     run_id: Mapped[int] = mapped_column(_restrict("runs.id"), nullable=False)
     scenario_id: Mapped[int] = mapped_column(_restrict("scenarios.id"), nullable=False)
     model_id: Mapped[int] = mapped_column(_restrict("llm_models.id"), nullable=False, index=True)
-    state: Mapped[str] = mapped_column(String(20), nullable=False, server_default="PENDING")
+    state: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=ProbeState.PENDING.value
+    )
     attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
     rate_limit_retries: Mapped[int] = mapped_column(
         Integer, nullable=False, server_default=sql("0")

@@ -65,7 +65,9 @@ class TranscriptSummary(Base):
     judge_model_id: Mapped[int] = mapped_column(
         ForeignKey("llm_models.id", ondelete="RESTRICT"), nullable=False, index=True
     )
-    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="PENDING")
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=InfraWorkStatus.PENDING.value
+    )
     score: Mapped[Decimal | None] = mapped_column(Numeric)
     summary: Mapped[str | None] = mapped_column(Text)
     error_code: Mapped[str | None] = mapped_column(String(40))
@@ -99,7 +101,9 @@ class RunAnalysis(Base):
     run_id: Mapped[int] = mapped_column(
         BigInteger, ForeignKey("runs.id", ondelete="RESTRICT"), primary_key=True
     )
-    status: Mapped[str] = mapped_column(String(20), nullable=False, server_default="PENDING")
+    status: Mapped[str] = mapped_column(
+        String(20), nullable=False, server_default=InfraWorkStatus.PENDING.value
+    )
     # [{"model_id", "scored_count", "mean_score", "ci_low", "ci_high"}], in the run's model order.
     per_model: Mapped[Any] = mapped_column(JSONB, nullable=False, server_default="[]")
     report: Mapped[str | None] = mapped_column(Text)

@@ -1,4 +1,4 @@
-"""Running totals of transcripts (SPEC 9.7), kept by triggers in the transcripts' own transactions.
+"""Running totals of transcripts and summaries (SPEC 9.7), kept by triggers as they are written.
 
 - run_model_totals: per (run, model), the outcomes recorded, their tokens and cost.
   A run's page, its cost breakdown, the run list and the cost gauge read these
@@ -9,7 +9,9 @@
 Statement-level triggers on `transcripts` (migration 0011) add each inserted
 row and subtract each deleted one, aggregated per statement, so every writer
 (the probe step, a retry deleting failed transcripts, a bulk fill) keeps them
-exact without knowing about them, and in the same transaction.
+exact without knowing about them, and in the same transaction. A row trigger
+on `transcript_summaries` (migration 0012) does the same for the judge's
+summaries and their cost.
 """
 
 from __future__ import annotations
@@ -42,6 +44,11 @@ class RunModelTotals(Base):
     cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
     # Transcripts charged at fallback prices (none recorded); > 0 marks the cost unpriced.
     unpriced: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    # The judge's summaries of this model's answers, and what its calls cost
+    # (kept by a row trigger on transcript_summaries, migration 0012).
+    summaries_completed: Mapped[int] = _count()
+    summaries_failed: Mapped[int] = _count()
+    judge_cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
 
 
 class ModelUsageTotals(Base):

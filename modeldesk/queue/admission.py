@@ -7,6 +7,11 @@ the provider is enabled, it is not held after a rate limit, and its sliding
 transaction, so two workers can never both take the window's last slot. A
 call turned away by a full window gets a turn in the provider's waiting line,
 so the waiting jobs come back spread out at the provider's rate.
+
+Probe jobs, the bulk of the calls, ask it inside their claim's statement
+(`runs.probe_sql.ADMIT_AND_CLAIM_SQL`), so admission costs them no round trip
+of its own; `admit_call` serves the other jobs (expansions, summaries,
+analyses).
 """
 
 from __future__ import annotations

@@ -16,6 +16,7 @@ import logging
 from abc import ABC, abstractmethod
 from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
+from contextvars import ContextVar
 from dataclasses import dataclass, field
 from datetime import timedelta
 from typing import ClassVar, TypeVar
@@ -35,27 +36,36 @@ from modeldesk.queue.holds import hold_provider
 from modeldesk.queue.last_errors import note_failed_call
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.queue.manager import FinishedJobs
-from modeldesk.runs.db_guard import is_database_unavailable
-from modeldesk.runs.expansion import (
+from modeldesk.runs import (
     ExpansionCall,
+    QueueJob,
+    StepOutcome,
     execute_expansion,
+    execute_probe,
     handle_expansion_internal_error,
+    handle_internal_error,
+    is_database_unavailable,
     prepare_expansion,
 )
-from modeldesk.runs.probe_step import execute_probe, handle_internal_error
-from modeldesk.runs.step_outcome import StepOutcome
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
 
-ProbeStep = Callable[[Database, Settings, httpx.AsyncClient, int], Awaitable[StepOutcome]]
+ProbeStep = Callable[
+    [Database, Settings, httpx.AsyncClient, int, QueueJob | None], Awaitable[StepOutcome]
+]
 ExpansionStep = Callable[
     [Database, Settings, httpx.AsyncClient, ExpansionCall], Awaitable[StepOutcome]
 ]
 
 # Retries while PostgreSQL is unreachable back off up to this, however long it lasts.
 _MAX_DATABASE_RETRY_SECONDS = 60.0
+
+# The probe job being handled: pgqueuer runs each job in a task of its own, so
+# this is per job. The probe step learns from it which job to end with its
+# record, and the handler whether the step did.
+_PROBE_JOB: ContextVar[QueueJob] = ContextVar("probe_job")
 
 
 class JobReleased(Exception):
@@ -234,7 +244,12 @@ class ProviderCallHandler(ABC):
 
 
 class ProbeJobHandler(ProviderCallHandler):
-    """The handler of one provider's `probe.<name>` entrypoint; payload `{"probe_id": N}`."""
+    """The handler of one provider's `probe.<name>` entrypoint; payload `{"probe_id": N}`.
+
+    What a provider slot holds beyond the call is cut to two round trips: the
+    admission comes with the claim, and the job's end with the record
+    (`execute_probe` with its `QueueJob`).
+    """
 
     payload_key = "probe_id"
 
@@ -243,6 +258,10 @@ class ProbeJobHandler(ProviderCallHandler):
         self._provider_id = provider.provider_id
         self._provider_name = provider.name
 
+    async def __call__(self, job: Job) -> None:
+        _PROBE_JOB.set(QueueJob(job_id=job.id, provider_id=self._provider_id))
+        await super().__call__(job)
+
     def _label(self, item_id: int, job: Job) -> str:
         return f"probe {item_id} ({self._provider_name}, job {job.id})"
 
@@ -250,10 +269,18 @@ class ProbeJobHandler(ProviderCallHandler):
         return {"probe_id": item_id, "provider": self._provider_name}
 
     async def _admitted_step(self, item_id: int, label: str) -> StepOutcome:
-        await self._admit(self._provider_id, self._provider_name, label)
+        # The step passes the admission itself, in its claim's round trip.
         services = self._services
-        step = services.probe_step(services.db, services.settings, services.client, item_id)
+        step = services.probe_step(
+            services.db, services.settings, services.client, item_id, _PROBE_JOB.get()
+        )
         return await services.in_flight.run(step)
+
+    async def _free_slot(self, job: Job, label: str) -> None:
+        if _PROBE_JOB.get().finished:  # the record ended the job
+            self._services.finished.ended_by_step()
+        else:
+            await super()._free_slot(job, label)
 
     async def _internal_error(self, item_id: int, error: Exception) -> StepOutcome:
         return await handle_internal_error(self._services.db, self._provider_id, item_id, error)

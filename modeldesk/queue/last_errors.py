@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import asyncpg  # type: ignore[import-untyped]
 
-from modeldesk.runs.step_outcome import CallFailure
+from modeldesk.runs import CallFailure
 
 _NOTE = """
 INSERT INTO provider_last_errors AS last (provider_id, failed_at, code, message)

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pgqueuer.core.executors import AsyncEntrypoint
 from sqlalchemy import select
 
+from modeldesk.catalog import effective_max_parallel
 from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
@@ -38,8 +39,13 @@ class ProviderLimits:
 
     @property
     def concurrency_limit(self) -> int:
-        """SPEC: 0 parallel requests is treated as 1 (pgqueuer would read 0 as unlimited)."""
-        return max(1, self.max_parallel_requests)
+        """The catalogue's effective limit (pgqueuer would read a configured 0 as unlimited)."""
+        return effective_max_parallel(self.max_parallel_requests)
+
+    @property
+    def is_raised(self) -> bool:
+        """Whether the configured limit is below what the catalogue lets it run with."""
+        return self.concurrency_limit != self.max_parallel_requests
 
 
 async def load_provider_limits(db: Database) -> list[ProviderLimits]:
@@ -76,12 +82,12 @@ class ProviderEntrypoints:
 
     def _apply_one(self, provider: ProviderLimits, previous: ProviderLimits | None) -> None:
         name = provider.entrypoint
-        if provider.max_parallel_requests == 0 and (
-            previous is None or previous.max_parallel_requests != 0
-        ):
+        if provider.is_raised and (previous is None or not previous.is_raised):
             logger.warning(
-                "provider %s has max_parallel_requests 0; running its probes one at a time",
+                "provider %s has max_parallel_requests %d; running its probes %d at a time",
                 provider.name,
+                provider.max_parallel_requests,
+                provider.concurrency_limit,
             )
         if not self._manager.has_entrypoint(name):
             self._manager.add_entrypoint(

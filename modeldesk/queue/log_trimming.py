@@ -9,7 +9,7 @@ from datetime import timedelta
 
 from modeldesk.db.queue_log import TRIM_INTERVAL, trim_queue_log
 from modeldesk.db.session import Database
-from modeldesk.runs.db_guard import is_database_unavailable
+from modeldesk.runs import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -13,7 +13,16 @@ guarded by tests/queue/test_pgqueuer_internals.py):
   while its running jobs finish normally, which unregistering could not do.
 - A job holds its slot until its row is deleted, which pgqueuer does from a
   buffer flushed every `batch_size` jobs or ~0.1 s; `FinishedJobs` deletes
-  it at once with pgqueuer's own statement (see there).
+  it at once with pgqueuer's own statement (see there), or the probe step's
+  record does, in its own transaction (`job_queue.finish_job_ctes`).
+- pgqueuer's loop dequeues when a NOTIFY of its table arrives, and every
+  deleted job sends one to every worker: all of them would run a dequeue for
+  each slot freed anywhere, and race for it. A slot is better taken by the
+  worker that freed it, at once, without the NOTIFY's trip through the
+  server: `SessionDriver` hears no deletes, and `FinishedJobs` wakes its own
+  worker's loop (`wake_dequeue`). A slot freed otherwise (a re-queue, a
+  worker's jobs given back) is found by pgqueuer's own re-poll, 0.1 s while
+  jobs wait.
 - A picked job belongs to the queue manager id in its row. When a worker's
   connection session is lost, `SessionDriver` keeps pgqueuer from writing
   anything more for it, and `release_jobs_of` gives its jobs back to the
@@ -24,8 +33,10 @@ from __future__ import annotations
 
 import asyncio
 import dataclasses
+import json
 import logging
 from collections.abc import Awaitable, Callable, Sequence
+from datetime import UTC, datetime
 from functools import partial
 from typing import TypeVar
 
@@ -39,11 +50,13 @@ from pgqueuer.domain.settings import db_settings
 from pgqueuer.domain.types import QueueEntrypoint, QueueManagerId
 from pgqueuer.ports.driver import NotifyCallback
 
-from modeldesk.runs.db_guard import is_database_unavailable
+from modeldesk.runs import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 
 T = TypeVar("T")
+
+_QUEUE_TABLE = db_settings().queue_table
 
 
 @dataclasses.dataclass
@@ -103,8 +116,9 @@ class FinishedJobs:
     and writes nothing, so the job is logged once either way.
 
     Jobs that finish while a write is in flight go together in the next one:
-    one statement (and one NOTIFY, which wakes every worker to dequeue) per
-    group rather than per job, and no added wait when jobs finish one by one.
+    one statement per group rather than per job, and no added wait when jobs
+    finish one by one. Each write, and each job ended by a statement of its
+    step's own (`ended_by_step`), wakes this worker's dequeue for the slots.
     """
 
     def __init__(self, queries: Queries) -> None:
@@ -120,6 +134,16 @@ class FinishedJobs:
             self._writer = asyncio.create_task(self._write_all(), name="finished-jobs")
         await done
 
+    def ended_by_step(self) -> None:
+        """A job was ended in its step's own transaction: dequeue for its slot now."""
+        self._dequeue_now()
+
+    def _dequeue_now(self) -> None:
+        # Outside a worker's session (tests) pgqueuer's own driver hears the NOTIFY.
+        driver = self._queries.driver
+        if isinstance(driver, SessionDriver):
+            driver.wake_dequeue()
+
     async def _write_all(self) -> None:
         while self._waiting:
             group, self._waiting = self._waiting, []
@@ -130,6 +154,7 @@ class FinishedJobs:
                     if not done.done():
                         done.set_exception(exc)
             else:
+                self._dequeue_now()
                 for _, done in group:
                     if not done.done():
                         done.set_result(None)
@@ -154,6 +179,8 @@ class SessionDriver(AsyncpgPoolDriver):
         super().__init__(pool)
         self.lost = asyncio.Event()
         self.cause: BaseException | None = None
+        self._listener: NotifyCallback | None = None
+        self._channel = ""
 
     def abandon(self, cause: BaseException) -> None:
         if not self.lost.is_set():
@@ -181,11 +208,32 @@ class SessionDriver(AsyncpgPoolDriver):
         return nothing
 
     async def add_listener(self, channel: str, callback: NotifyCallback) -> None:
-        await super().add_listener(channel, callback)
+        self._listener, self._channel = callback, channel
+        await super().add_listener(channel, self._heard)
         listening = self._listener_connection
         if listening is not None:
             # Without it the worker hears of no new job; PostgreSQL may be fine otherwise.
             listening.add_termination_listener(self._listener_closed)
+
+    def _heard(self, payload: str | bytes | bytearray) -> None:
+        """Pass a NOTIFY on to pgqueuer, unless it is a deleted job (see the module docstring)."""
+        if self._listener is not None and not _is_deleted_job(payload):
+            self._listener(payload)
+
+    def wake_dequeue(self) -> None:
+        """Have pgqueuer's loop dequeue now, as a NOTIFY of a change to its table would."""
+        if self._listener is not None:
+            self._listener(
+                json.dumps(
+                    {
+                        "channel": self._channel,
+                        "operation": "delete",
+                        "sent_at": datetime.now(UTC).isoformat(),
+                        "table": _QUEUE_TABLE,
+                        "type": "table_changed_event",
+                    }
+                )
+            )
 
     def _listener_closed(self, connection: object) -> None:
         self.abandon(ConnectionResetError("the LISTEN connection closed"))
@@ -195,6 +243,18 @@ class SessionDriver(AsyncpgPoolDriver):
         # closed by the worker, takes the connection with it.
         if not self.lost.is_set():
             await super().__aexit__(*exc_info)
+
+
+def _is_deleted_job(payload: str | bytes | bytearray) -> bool:
+    try:
+        event = json.loads(payload)
+    except ValueError:
+        return False  # pgqueuer reports what it cannot parse
+    return (
+        isinstance(event, dict)
+        and event.get("type") == "table_changed_event"
+        and event.get("operation") == "delete"
+    )
 
 
 async def release_jobs_of(pool: asyncpg.Pool, managers: Sequence[QueueManagerId]) -> int:

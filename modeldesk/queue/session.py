@@ -43,7 +43,7 @@ from modeldesk.queue.jobs import ExpansionJobHandler, InFlightSteps, JobServices
 from modeldesk.queue.limits import ProviderEntrypoints, ProviderLimits
 from modeldesk.queue.manager import ProviderQueueManager, SessionDriver, release_jobs_of
 from modeldesk.queue.summary_jobs import ProviderJobs
-from modeldesk.runs.db_guard import is_database_unavailable
+from modeldesk.runs import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -17,11 +17,15 @@ from pgqueuer.domain.models import Job
 from modeldesk.db.job_queue import decode_payload
 from modeldesk.queue.jobs import JobServices, ProbeJobHandler, ProviderCallHandler
 from modeldesk.queue.limits import ProviderLimits
-from modeldesk.runs.analysis_queue import ANALYSIS_PAYLOAD_KEY
-from modeldesk.runs.analysis_step import execute_analysis, fail_analysis
-from modeldesk.runs.step_outcome import StepOutcome
-from modeldesk.runs.summaries import SUMMARY_PAYLOAD_KEY
-from modeldesk.runs.summary_step import execute_summary, handle_summary_internal_error
+from modeldesk.runs import (
+    ANALYSIS_PAYLOAD_KEY,
+    SUMMARY_PAYLOAD_KEY,
+    StepOutcome,
+    execute_analysis,
+    execute_summary,
+    fail_analysis,
+    handle_summary_internal_error,
+)
 
 
 class _ProviderBound(ProviderCallHandler):

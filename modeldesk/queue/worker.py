@@ -32,7 +32,7 @@ from modeldesk.db.reconnect import Reconnection
 from modeldesk.queue.log_trimming import trim_queue_log_until
 from modeldesk.queue.session import QueueSession, SessionLost
 from modeldesk.queue.signals import shutdown_on_signals
-from modeldesk.runs.db_guard import is_database_unavailable
+from modeldesk.runs import is_database_unavailable
 
 logger = logging.getLogger(__name__)
 

@@ -28,6 +28,9 @@ final failures (`failed`) and probes never called (`skipped`, `cancelled`)
 against `total`, so a run always finishes.
 """
 
+from modeldesk.runs.analysis import ModelScores, compute_run_scores
+from modeldesk.runs.analysis_queue import ANALYSIS_PAYLOAD_KEY
+from modeldesk.runs.analysis_step import execute_analysis, fail_analysis
 from modeldesk.runs.breakdown import (
     CostBreakdown,
     CostLine,
@@ -35,8 +38,10 @@ from modeldesk.runs.breakdown import (
     cost_breakdown,
     cost_breakdowns_by_run_ids,
 )
+from modeldesk.runs.budget import clean_max_cost
 from modeldesk.runs.cancel import cancel_run
 from modeldesk.runs.creation import MAX_PROBES_PER_RUN, create_run
+from modeldesk.runs.db_guard import is_database_unavailable, unavailable_error
 from modeldesk.runs.definitions import (
     create_definition,
     definition_dimensions,
@@ -57,8 +62,15 @@ from modeldesk.runs.expansion import (
     request_scenario_expansion,
 )
 from modeldesk.runs.export import ExportFormat, transcript_export
+from modeldesk.runs.fleet_status import (
+    FleetTotals,
+    ProviderActivity,
+    fleet_totals,
+    provider_activity,
+)
 from modeldesk.runs.model_selection import TargetModel, default_models, select_models
-from modeldesk.runs.probe_step import execute_probe
+from modeldesk.runs.probe_records import QueueJob
+from modeldesk.runs.probe_step import execute_probe, handle_internal_error
 from modeldesk.runs.queries import (
     RunProgress,
     find_run,
@@ -72,6 +84,7 @@ from modeldesk.runs.queries import (
     scenario_counts_by_definition_ids,
     transcripts_by_run_ids,
 )
+from modeldesk.runs.rubrics import set_definition_rubric
 from modeldesk.runs.run_control import (
     attempts_by_probe_ids,
     pause_run,
@@ -79,29 +92,47 @@ from modeldesk.runs.run_control import (
     retry_failed_probes,
     retryable_failure_counts,
 )
-from modeldesk.runs.scenario_files import upload_scenarios
-from modeldesk.runs.step_outcome import StepOutcome
+from modeldesk.runs.scenario_files import ScenarioFileFormat, upload_scenarios
+from modeldesk.runs.spend import DailySpend, ModelSpend, Spend, parse_spend_day, read_spend
+from modeldesk.runs.step_outcome import CallFailure, StepOutcome
+from modeldesk.runs.summary_queue import SUMMARY_PAYLOAD_KEY
+from modeldesk.runs.summary_reads import analyses_by_run_ids, summaries_by_transcript_ids
+from modeldesk.runs.summary_step import execute_summary, handle_summary_internal_error
 from modeldesk.runs.templates import MAX_SCENARIOS, Dimension
 from modeldesk.runs.transcript_pages import TranscriptPage, transcript_counts, transcript_pages
 
 __all__ = [
+    "ANALYSIS_PAYLOAD_KEY",
     "FALLBACK_RULE",
     "MAX_PROBES_PER_RUN",
     "MAX_SCENARIOS",
+    "SUMMARY_PAYLOAD_KEY",
+    "CallFailure",
     "CostBreakdown",
     "CostLine",
+    "DailySpend",
     "Dimension",
     "ExpansionCall",
     "ExportFormat",
+    "FleetTotals",
     "ModelCost",
     "ModelEstimate",
+    "ModelScores",
+    "ModelSpend",
+    "ProviderActivity",
+    "QueueJob",
     "RunEstimate",
     "RunProgress",
+    "ScenarioFileFormat",
+    "Spend",
     "StepOutcome",
     "TargetModel",
     "TranscriptPage",
+    "analyses_by_run_ids",
     "attempts_by_probe_ids",
     "cancel_run",
+    "clean_max_cost",
+    "compute_run_scores",
     "cost_breakdown",
     "cost_breakdowns_by_run_ids",
     "create_definition",
@@ -110,20 +141,30 @@ __all__ = [
     "definition_dimensions",
     "definitions_by_ids",
     "estimate_run_cost",
+    "execute_analysis",
     "execute_expansion",
     "execute_probe",
+    "execute_summary",
     "expand_combinatorially",
+    "fail_analysis",
     "find_definition",
     "find_run",
     "first_transcripts",
+    "fleet_totals",
     "get_definition",
     "get_run",
     "handle_expansion_internal_error",
+    "handle_internal_error",
+    "handle_summary_internal_error",
+    "is_database_unavailable",
     "list_definitions",
     "list_runs",
+    "parse_spend_day",
     "pause_run",
     "prepare_expansion",
     "probes_by_ids",
+    "provider_activity",
+    "read_spend",
     "request_scenario_expansion",
     "resume_run",
     "retry_failed_probes",
@@ -135,9 +176,12 @@ __all__ = [
     "scenarios_by_definition_ids",
     "scenarios_by_ids",
     "select_models",
+    "set_definition_rubric",
+    "summaries_by_transcript_ids",
     "transcript_counts",
     "transcript_export",
     "transcript_pages",
     "transcripts_by_run_ids",
+    "unavailable_error",
     "upload_scenarios",
 ]

@@ -79,7 +79,7 @@ SELECT rm.model_id, s.score
 FROM run_models rm
 LEFT JOIN transcripts t ON t.run_id = rm.run_id AND t.model_id = rm.model_id
 LEFT JOIN transcript_summaries s
-       ON s.transcript_id = t.id AND s.status = 'COMPLETED' AND s.score IS NOT NULL
+       ON s.transcript_id = t.id AND s.status = :completed AND s.score IS NOT NULL
 WHERE rm.run_id = :run_id
 ORDER BY rm.position, t.id
 """
@@ -88,7 +88,8 @@ ORDER BY rm.position, t.id
 async def compute_run_scores(db: Database, run_id: int) -> list[ModelScores]:
     """Each target model's figures, in the run's model order."""
     async with db.session() as session:
-        rows = (await session.execute(text(_SCORES), {"run_id": run_id})).all()
+        parameters = {"run_id": run_id, "completed": InfraWorkStatus.COMPLETED.value}
+        rows = (await session.execute(text(_SCORES), parameters)).all()
     scores: dict[int, list[float]] = defaultdict(list)
     for model_id, score in rows:
         bucket = scores[model_id]  # every target model gets a line, scored or not

@@ -5,6 +5,14 @@ each after its own commit: whichever of two concurrent events checks last
 sees both, so the analysis is queued exactly once (the `run_analyses` insert
 is ON CONFLICT DO NOTHING). The job waits in the analysis model's provider's
 `probe.<name>` queue, under that provider's limits, like a summary.
+
+A run's status alone does not say its judging is done: a run stopped at its
+cap or cancelled is BUDGET_EXCEEDED or CANCELLED at once, while calls in
+flight finish and are recorded, and a probe's step queues its summary in a
+commit after its transcript's. So the run's counters must be complete too,
+and the summaries its successful transcripts still lack are queued here
+before the run counts as judged (an analysis queued earlier read the figures,
+and a capped run's reservations, mid-flight).
 """
 
 from __future__ import annotations
@@ -19,17 +27,20 @@ from modeldesk.db.session import Database
 from modeldesk.enums import InfraWorkStatus
 from modeldesk.errors import ModeldeskError
 from modeldesk.runs.analysis import record_report, store_figures
+from modeldesk.runs.summary_queue import queue_unjudged_summaries
 
 logger = logging.getLogger(__name__)
 
 ANALYSIS_PURPOSE = "analysis"
 ANALYSIS_PAYLOAD_KEY = "analysis_run_id"
 
-# A finished summarizing run with no summary left to do and no analysis yet.
+# A finished summarizing run, every probe recorded (each in-flight call
+# included), with no summary left to do and no analysis yet.
 _READY = """
 SELECT r.id FROM runs r
 WHERE r.id = :run_id AND r.summarize
   AND r.status NOT IN ('PENDING', 'RUNNING', 'PAUSED')
+  AND r.completed + r.failed + r.skipped + r.cancelled >= r.total
   AND NOT EXISTS (SELECT 1 FROM transcript_summaries s
                   WHERE s.run_id = r.id AND s.status IN ('PENDING', 'RUNNING'))
   AND NOT EXISTS (SELECT 1 FROM run_analyses a WHERE a.run_id = r.id)
@@ -39,14 +50,23 @@ INSERT INTO run_analyses (run_id) VALUES (:run_id) ON CONFLICT DO NOTHING RETURN
 """
 
 
+async def _is_ready(db: Database, run_id: int) -> bool:
+    async with db.session() as session:
+        return await session.scalar(text(_READY), {"run_id": run_id}) is not None
+
+
 async def summary_recorded(db: Database, run_id: int) -> bool:
     """A summary (or a probe) of the run was recorded: queue its analysis if all are done.
 
     Returns whether this call queued it.
     """
-    async with db.session() as session:
-        ready = await session.scalar(text(_READY), {"run_id": run_id})
-    if ready is None:
+    if not await _is_ready(db, run_id):
+        return False
+    # The first check passes only at the run's end: this scan of its transcripts is rare.
+    if await queue_unjudged_summaries(db, run_id):
+        return False
+    # A probe's step may have queued its summary since the first check.
+    if not await _is_ready(db, run_id):
         return False
     async with db.transaction() as session:
         inserted = await session.scalar(text(_INSERT), {"run_id": run_id})

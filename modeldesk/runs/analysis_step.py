@@ -36,7 +36,7 @@ SELECT model_id, summary FROM (
     SELECT t.model_id, s.summary,
            row_number() OVER (PARTITION BY t.model_id ORDER BY t.id) AS n
     FROM transcript_summaries s JOIN transcripts t ON t.id = s.transcript_id
-    WHERE s.run_id = :run_id AND s.status = 'COMPLETED'
+    WHERE s.run_id = :run_id AND s.status = :completed
 ) sampled WHERE n <= :per_model
 """
 
@@ -54,7 +54,14 @@ async def _report_request(
             ).all()
         )
         samples = (
-            await session.execute(text(_SAMPLE), {"run_id": run_id, "per_model": SAMPLE_PER_MODEL})
+            await session.execute(
+                text(_SAMPLE),
+                {
+                    "run_id": run_id,
+                    "per_model": SAMPLE_PER_MODEL,
+                    "completed": InfraWorkStatus.COMPLETED.value,
+                },
+            )
         ).all()
     lines = ["Scores per model (mean with its 95% confidence interval):"]
     for line in figures:

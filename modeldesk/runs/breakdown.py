@@ -5,8 +5,9 @@ The figures are the running totals per (run, model) (`total_tables`) of
 so a later price change never moves a past run's cost, and a breakdown costs
 the same whatever the number of transcripts (SPEC 9.7). One query answers
 any number of runs: GROUPING SETS gives every (run, model) row and each
-run's total together. The judge's calls of a
-summarizing run are summed apart, as its infrastructure cost, inside the total.
+run's total together. The judge's calls of a summarizing run are kept in
+the same rows (`judge_cost`) and shown apart, as its infrastructure cost,
+inside the total.
 """
 
 from __future__ import annotations
@@ -20,7 +21,6 @@ from sqlalchemy import and_, func, select, tuple_
 from modeldesk.db.run_tables import RunModel
 from modeldesk.db.session import Database
 from modeldesk.db.total_tables import RunModelTotals
-from modeldesk.runs.summary_reads import infrastructure_costs_by_run_ids
 
 
 @dataclass(frozen=True)
@@ -77,6 +77,7 @@ async def cost_breakdowns_by_run_ids(
             func.coalesce(func.sum(t.succeeded + t.failed + t.skipped), 0),
             func.coalesce(func.sum(t.failed), 0),
             func.coalesce(func.sum(t.unpriced), 0) > 0,
+            func.coalesce(func.sum(t.judge_cost), 0),
         )
         .select_from(RunModel)
         .outerjoin(t, and_(t.run_id == RunModel.run_id, t.model_id == RunModel.model_id))
@@ -93,7 +94,19 @@ async def cost_breakdowns_by_run_ids(
         rows = (await session.execute(query)).all()
     per_model: dict[int, list[ModelCost]] = {run_id: [] for run_id in run_ids}
     totals: dict[int, CostLine] = {}
-    for run_id, model_id, is_total, tokens_in, tokens_out, cost, count, failed, unpriced in rows:
+    infrastructure: dict[int, Decimal] = {}
+    for (
+        run_id,
+        model_id,
+        is_total,
+        tokens_in,
+        tokens_out,
+        cost,
+        count,
+        failed,
+        unpriced,
+        judging,
+    ) in rows:
         figures = (
             int(tokens_in),
             int(tokens_out),
@@ -104,9 +117,9 @@ async def cost_breakdowns_by_run_ids(
         )
         if is_total:
             totals[run_id] = CostLine(*figures)
+            infrastructure[run_id] = Decimal(judging)
         else:
             per_model[run_id].append(ModelCost(*figures, model_id=model_id))
-    infrastructure = await infrastructure_costs_by_run_ids(db, run_ids)
     return {
         run_id: CostBreakdown(
             run_id,

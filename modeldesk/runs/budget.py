@@ -29,7 +29,7 @@ from typing import Any
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.catalog.inputs import clean_price
+from modeldesk.catalog import clean_price
 from modeldesk.db.session import Database
 from modeldesk.enums import RunStatus
 from modeldesk.errors import ErrorCode

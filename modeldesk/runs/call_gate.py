@@ -13,9 +13,9 @@ from __future__ import annotations
 import logging
 
 from modeldesk.db.session import Database
-from modeldesk.enums import RunStatus
+from modeldesk.enums import ACTIVE_RUN_STATUSES, RunStatus
 from modeldesk.runs.budget import expected_call_cost, reserve_call, skip_remaining_probes
-from modeldesk.runs.probe_records import ACTIVE_RUN_STATUSES, ClaimedProbe, Skipped
+from modeldesk.runs.probe_records import ClaimedProbe, Skipped
 from modeldesk.runs.step_outcome import StepOutcome
 
 logger = logging.getLogger(__name__)

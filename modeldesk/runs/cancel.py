@@ -14,13 +14,12 @@ import logging
 
 from sqlalchemy import func
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.db.job_queue import cancel_pending_probes
 from modeldesk.db.run_tables import Run
 from modeldesk.db.session import Database
-from modeldesk.enums import RunStatus
+from modeldesk.enums import UNFINISHED_RUN_STATUSES, RunStatus
 from modeldesk.errors import ConflictError
-from modeldesk.runs.probe_records import UNFINISHED_RUN_STATUSES
 from modeldesk.runs.run_control import run_row, run_status, set_run_status
 
 logger = logging.getLogger(__name__)

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.db.job_queue import enqueue_probes_in_turn, probe_entrypoint
 from modeldesk.db.run_tables import Definition, Run, RunModel, Scenario
 from modeldesk.db.session import Database, session_driver_connection

@@ -7,16 +7,15 @@ answer whole batches with one query each, for DataLoaders and list pages.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
+from modeldesk.db.reads import required, row_by_key, rows_by_ids, rows_grouped_by
 from modeldesk.db.run_tables import Definition, Scenario
 from modeldesk.db.session import Database
-from modeldesk.errors import NotFoundError
 from modeldesk.input_rules import is_db_id
 from modeldesk.runs.inputs import DefinitionCreate
 from modeldesk.runs.scenario_store import ScenarioSource, lock_definition, replace_scenarios
@@ -122,49 +121,26 @@ async def list_definitions(db: Database, *, limit: int = 100, offset: int = 0) -
 
 async def find_definition(db: Database, definition_id: int) -> Definition | None:
     """The definition, or None when there is none (the API's nullable lookup)."""
-    if not is_db_id(definition_id):
-        return None
-    async with db.session() as session:
-        return await session.get(Definition, definition_id)
+    return await row_by_key(db, Definition, definition_id) if is_db_id(definition_id) else None
 
 
 async def get_definition(db: Database, definition_id: int) -> Definition:
     definition = await find_definition(db, definition_id)
-    if definition is None:
-        raise NotFoundError(f"No definition with id {definition_id}.")
-    return definition
+    return required(definition, f"No definition with id {definition_id}.")
 
 
 async def definitions_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Definition]:
-    if not ids:
-        return {}
-    async with db.session() as session:
-        rows = await session.scalars(select(Definition).where(Definition.id.in_(ids)))
-        return {row.id: row for row in rows}
+    return await rows_by_ids(db, Definition, ids)
 
 
 async def scenarios_by_definition_ids(
     db: Database, definition_ids: Sequence[int]
 ) -> dict[int, list[Scenario]]:
     """Each definition's current scenarios, in order, in one query."""
-    grouped: dict[int, list[Scenario]] = defaultdict(list)
-    if not definition_ids:
-        return grouped
-    async with db.session() as session:
-        rows = await session.scalars(
-            select(Scenario)
-            .where(Scenario.definition_id.in_(definition_ids), Scenario.is_current.is_(True))
-            .order_by(Scenario.definition_id, Scenario.position)
-        )
-        for row in rows:
-            grouped[row.definition_id].append(row)
-    return grouped
+    current = select(Scenario).where(Scenario.is_current.is_(True)).order_by(Scenario.position)
+    return await rows_grouped_by(db, Scenario.definition_id, definition_ids, current)
 
 
 async def scenarios_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Scenario]:
     """Scenarios by id, superseded ones included (a run's transcripts may name them)."""
-    if not ids:
-        return {}
-    async with db.session() as session:
-        rows = await session.scalars(select(Scenario).where(Scenario.id.in_(ids)))
-        return {row.id: row for row in rows}
+    return await rows_by_ids(db, Scenario, ids)

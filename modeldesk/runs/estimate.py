@@ -21,7 +21,7 @@ from typing import Any, Literal
 
 from sqlalchemy import ColumnElement, Numeric, SQLColumnExpression, cast, select
 
-from modeldesk.catalog.price_sets import quote_of
+from modeldesk.catalog import quote_of
 from modeldesk.config import Settings
 from modeldesk.db.run_tables import Scenario
 from modeldesk.db.session import Database

@@ -25,7 +25,7 @@ from dataclasses import dataclass
 
 import httpx
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.catalog import resolve_infra_model
 from modeldesk.config import Settings
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT, enqueue_jobs

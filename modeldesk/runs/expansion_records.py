@@ -15,10 +15,11 @@ from sqlalchemy import Update, update
 
 from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
+from modeldesk.enums import ExpansionStatus
 from modeldesk.llm import RetryState
 from modeldesk.runs.scenario_store import lock_definition, replace_scenarios
 
-PENDING_STATUS = "QUEUED"
+PENDING_STATUS = ExpansionStatus.QUEUED
 
 
 def _while_pending(definition_id: int) -> Update:
@@ -50,7 +51,7 @@ async def record_expansion_success(db: Database, definition_id: int, texts: Sequ
         if definition.expansion_status != PENDING_STATUS:
             return False
         await replace_scenarios(session, definition_id, texts, "llm")
-        definition.expansion_status = "SUCCEEDED"
+        definition.expansion_status = ExpansionStatus.SUCCEEDED
         definition.expansion_error = None
     return True
 
@@ -60,7 +61,7 @@ async def record_expansion_failure(db: Database, definition_id: int, error: str)
     async with db.transaction() as session:
         result = await session.execute(
             _while_pending(definition_id)
-            .values(expansion_status="FAILED", expansion_error=error)
+            .values(expansion_status=ExpansionStatus.FAILED, expansion_error=error)
             .returning(Definition.id)
         )
         return result.first() is not None

@@ -18,6 +18,7 @@ from decimal import Decimal
 
 from pgqueuer.adapters.persistence.qb import QueryQueueBuilder
 
+from modeldesk.catalog import effective_max_parallel, effective_requests_per_minute
 from modeldesk.db.job_queue import PROBE_ENTRYPOINT_PREFIX
 from modeldesk.db.run_tables import RUN_STATUSES
 from modeldesk.db.session import Database
@@ -98,13 +99,13 @@ class ProviderActivity:
 
     @property
     def parallel_limit(self) -> int:
-        """The limit the workers apply: 0 is treated as 1 (SPEC section 4)."""
-        return max(1, self.max_parallel_requests)
+        """The limit the workers apply."""
+        return effective_max_parallel(self.max_parallel_requests)
 
     @property
     def rpm_limit(self) -> int:
-        """The window admission applies: 0 counts as 1, as in `modeldesk_admit_call`."""
-        return max(1, self.requests_per_minute)
+        """The window admission applies."""
+        return effective_requests_per_minute(self.requests_per_minute)
 
     @property
     def is_held(self) -> bool:

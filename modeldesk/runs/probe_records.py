@@ -1,9 +1,11 @@
 """The probe step's database side: claim a probe, record its outcome, move the run.
 
-This is the hot path of every probe, so each step is ONE statement run as its
-own implicit transaction on a bare asyncpg connection (see `driver_connection`):
-one round trip, and row locks held only while PostgreSQL executes and commits
-it, never across a turn of a busy worker's event loop.
+This is the hot path of every probe, so each step is ONE statement (its SQL is
+in `probe_sql`) run as its own implicit transaction on a bare asyncpg
+connection (see `driver_connection`): one round trip, and row locks held only
+while PostgreSQL executes and commits it, never across a turn of a busy
+worker's event loop. A step run for a queue job (`QueueJob`) also folds the
+provider's admission into the claim, and the job's end into the record.
 
 - Claim: lock the probe, check it and its run, mark it RUNNING (its run
   RUNNING if it was PENDING), and read everything the call needs: scenario,
@@ -33,197 +35,47 @@ from dataclasses import dataclass
 from decimal import Decimal
 from typing import Any
 
-from modeldesk.catalog.price_sets import quote_from_columns
+from modeldesk.catalog import quote_from_columns
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.tables import PRICE_COLUMNS
-from modeldesk.enums import ProbeState, RunStatus
+from modeldesk.enums import FINISHED_PROBE_STATES
 from modeldesk.errors import NotFoundError
 from modeldesk.llm import CostSnapshot, PriceQuote, RetryState, fallback_quote
 from modeldesk.runs.driver_connection import driver_connection
+from modeldesk.runs.probe_sql import (
+    ADMIT_AND_CLAIM_SQL,
+    CLAIM_SQL,
+    INTERNAL_ERROR_SQL,
+    RECORD_SQL,
+    RETRY_SQL,
+)
 
 logger = logging.getLogger(__name__)
 
-_DONE = (ProbeState.SUCCEEDED, ProbeState.FAILED, ProbeState.CANCELLED, ProbeState.SKIPPED)
-FINISHED_PROBE_STATES = tuple(state.value for state in _DONE)
-# Calls may start; runs also wait while PAUSED (to resume) or BUDGET_EXCEEDED
-# (to be skipped); counters may still finish an unfinished run.
-ACTIVE_RUN_STATUSES = (RunStatus.PENDING.value, RunStatus.RUNNING.value)
-WAITING_RUN_STATUSES = (RunStatus.PAUSED.value, RunStatus.BUDGET_EXCEEDED.value)
-UNFINISHED_RUN_STATUSES = (*ACTIVE_RUN_STATUSES, RunStatus.PAUSED.value)
+
+@dataclass
+class QueueJob:
+    """The queue job a probe step runs for, when it runs for one.
+
+    The claim then passes the provider's admission in the same round trip, and
+    the record ends the job in the same transaction when nothing follows it
+    (`finished`: the queue has nothing left to write for it).
+    """
+
+    job_id: int
+    provider_id: int
+    finished: bool = False
 
 
-def _sql_list(values: tuple[str, ...]) -> str:
-    return ", ".join(f"'{value}'" for value in values)
+@dataclass(frozen=True)
+class NotAdmitted:
+    """The provider may not take the call now: the probe was left untouched."""
 
-
-_FINISHED = _sql_list(FINISHED_PROBE_STATES)
-_ACTIVE = _sql_list(ACTIVE_RUN_STATUSES)
-_KEPT = _sql_list(ACTIVE_RUN_STATUSES + WAITING_RUN_STATUSES)
-_WAITING = _sql_list(WAITING_RUN_STATUSES)
-_UNFINISHED = _sql_list(UNFINISHED_RUN_STATUSES)
-# The model's prices and those of the version in force, as model_<column> and version_<column>.
-_MODEL_PRICES = ", ".join(f"m.{column} AS model_{column}" for column in PRICE_COLUMNS)
-_VERSION_PRICES = ", ".join(f"v.{column} AS version_{column}" for column in PRICE_COLUMNS)
-
-_CLAIM = f"""
-WITH target AS (
-    SELECT p.id, p.state, p.run_id, p.scenario_id, p.model_id,
-           p.rate_limit_retries, p.transient_retries, p.reserved_cost AS held_cost,
-           r.status AS run_status, r.definition_id, r.max_cost
-    FROM probes p JOIN runs r ON r.id = p.run_id
-    WHERE p.id = $1
-    FOR UPDATE OF p
-), claimed AS (
-    UPDATE probes p SET
-        state = CASE WHEN t.run_status IN ({_ACTIVE}) THEN 'RUNNING'
-                     WHEN t.run_status IN ({_WAITING}) THEN 'PENDING' ELSE 'CANCELLED' END,
-        attempts = p.attempts + CASE WHEN t.run_status IN ({_ACTIVE}) THEN 1 ELSE 0 END,
-        started_at = CASE WHEN t.run_status IN ({_ACTIVE})
-                          THEN coalesce(p.started_at, now()) ELSE p.started_at END,
-        call_started_at = CASE WHEN t.run_status IN ({_ACTIVE})
-                               THEN now() ELSE p.call_started_at END,
-        finished_at = CASE WHEN t.run_status IN ({_KEPT}) THEN p.finished_at ELSE now() END,
-        reserved_cost = NULL
-    FROM target t
-    WHERE p.id = t.id AND t.state NOT IN ({_FINISHED})
-    RETURNING p.state
-), counted AS (
-    -- A probe cancelled here counts, unless its outcome was already recorded.
-    SELECT count(*) AS cancelled FROM target t
-    WHERE t.run_status = 'CANCELLED' AND t.state NOT IN ({_FINISHED})
-      AND NOT EXISTS (SELECT 1 FROM transcripts x WHERE x.probe_id = t.id)
-), run_moved AS (
-    -- The first claim starts the run; the reservation of an interrupted call
-    -- is released (the call reserves anew).
-    UPDATE runs r SET
-        status = CASE WHEN r.status = 'PENDING' THEN 'RUNNING' ELSE r.status END,
-        started_at = CASE WHEN r.status = 'PENDING' THEN now() ELSE r.started_at END,
-        cancelled = r.cancelled + c.cancelled,
-        reserved_cost = r.reserved_cost - coalesce(t.held_cost, 0)
-    FROM target t, counted c
-    WHERE r.id = t.run_id AND t.state NOT IN ({_FINISHED})
-      AND (r.status = 'PENDING' OR t.held_cost IS NOT NULL OR c.cancelled > 0)
-)
-SELECT t.state, t.run_status, t.run_id, t.max_cost,
-       rm.expected_input_tokens, rm.expected_output_tokens,
-       t.rate_limit_retries, t.transient_retries,
-       (SELECT c.state FROM claimed c) AS claimed_state,
-       pr.id AS provider_id, pr.name AS provider_name, pr.api_style, pr.base_url,
-       pr.api_key_env, pr.default_input_price, pr.default_output_price,
-       m.model_id AS model_name, {_MODEL_PRICES},
-       s.text AS prompt, d.preamble,
-       v.id AS price_version_id, {_VERSION_PRICES}
-FROM target t
-JOIN llm_models m ON m.id = t.model_id
-JOIN llm_providers pr ON pr.id = m.provider_id
-JOIN scenarios s ON s.id = t.scenario_id
-JOIN definitions d ON d.id = t.definition_id
-LEFT JOIN run_models rm ON rm.run_id = t.run_id AND rm.model_id = t.model_id
-LEFT JOIN LATERAL (
-    SELECT pv.*
-    FROM llm_model_price_versions pv
-    WHERE pv.model_id = t.model_id AND pv.effective_from <= now()
-      AND (pv.effective_until IS NULL OR pv.effective_until > now())
-    ORDER BY pv.effective_from DESC
-    LIMIT 1
-) v ON true
-"""
-
-# $2 is the final state; the run is finished by the result that brings its
-# counters to total: CANCELLED if probes were cancelled (a run retried after a
-# cancel), BUDGET_EXCEEDED if some were skipped, COMPLETED if anything
-# succeeded, else FAILED. A finished run keeps its status while its in-flight
-# calls are still counted.
-_RECORD = f"""
-WITH probe AS (
-    SELECT id, run_id, scenario_id, model_id, reserved_cost, call_started_at
-    FROM probes WHERE id = $1
-), inserted AS (
-    INSERT INTO transcripts (
-        run_id, scenario_id, model_id, probe_id, status, error_code, response,
-        input_tokens, output_tokens, cached_input_tokens, reasoning_tokens,
-        estimated_cost, cost_snapshot, unpriced, duration_ms, cache_write_tokens)
-    SELECT run_id, scenario_id, model_id, id, $2::text, $3::text, $6::text,
-           $7::integer, $8::integer, $9::integer, $10::integer,
-           $11::numeric, $12::jsonb, $13::boolean, $14::integer, $15::integer
-    FROM probe
-    -- Any unique key: (run, scenario, model) and probe_id name the same
-    -- transcript, and a concurrent duplicate may hit either one first.
-    ON CONFLICT DO NOTHING
-    RETURNING run_id
-), probe_done AS (
-    UPDATE probes SET state = $2::text, finished_at = now(), error_code = $3::text,
-                      error_message = $4::text, retryable = $5::boolean, reserved_cost = NULL
-    WHERE id = $1 AND EXISTS (SELECT 1 FROM inserted)
-), attempt AS (
-    INSERT INTO probe_attempts (probe_id, started_at, error_code, message)
-    SELECT id, call_started_at, $3::text, $4::text FROM probe
-    WHERE $2::text = 'FAILED' AND EXISTS (SELECT 1 FROM inserted)
-), run_moved AS (
-    UPDATE runs r SET
-        completed = r.completed + CASE WHEN $2::text = 'SUCCEEDED' THEN 1 ELSE 0 END,
-        failed = r.failed + CASE WHEN $2::text = 'SUCCEEDED' THEN 0 ELSE 1 END,
-        spent_cost = r.spent_cost + $11::numeric,
-        reserved_cost = r.reserved_cost - coalesce((SELECT reserved_cost FROM probe), 0),
-        status = CASE
-            WHEN r.status IN ({_UNFINISHED})
-                 AND r.completed + r.failed + r.skipped + r.cancelled + 1 >= r.total
-            THEN CASE WHEN r.cancelled > 0 THEN 'CANCELLED'
-                      WHEN r.skipped > 0 THEN 'BUDGET_EXCEEDED'
-                      WHEN $2::text = 'SUCCEEDED' OR r.completed > 0 THEN 'COMPLETED'
-                      ELSE 'FAILED' END
-            ELSE r.status END,
-        finished_at = CASE
-            WHEN r.status IN ({_UNFINISHED})
-                 AND r.completed + r.failed + r.skipped + r.cancelled + 1 >= r.total
-            THEN now() ELSE r.finished_at END
-    FROM inserted i
-    WHERE r.id = i.run_id
-)
-SELECT count(*) FROM inserted
-"""
-
-# Back to PENDING with the grown counters (a paused run's probe waits for the
-# resume), unless the run was cancelled during the call: then CANCELLED and
-# counted, so it is never called again. The failed call is kept as an attempt
-# and its reservation released. Returns the new state; none for a probe not
-# RUNNING (already finished by another delivery).
-_RETRY = f"""
-WITH moved AS (
-    UPDATE probes p SET
-        state = CASE WHEN r.status IN ({_KEPT}) THEN 'PENDING' ELSE 'CANCELLED' END,
-        finished_at = CASE WHEN r.status IN ({_KEPT}) THEN p.finished_at ELSE now() END,
-        rate_limit_retries = CASE WHEN r.status IN ({_KEPT}) THEN $2 ELSE p.rate_limit_retries END,
-        transient_retries = CASE WHEN r.status IN ({_KEPT}) THEN $3 ELSE p.transient_retries END,
-        error_code = CASE WHEN r.status IN ({_KEPT}) THEN $4 ELSE p.error_code END,
-        error_message = CASE WHEN r.status IN ({_KEPT}) THEN $5 ELSE p.error_message END,
-        retryable = CASE WHEN r.status IN ({_KEPT}) THEN true ELSE p.retryable END,
-        reserved_cost = NULL
-    FROM runs r, probes old
-    WHERE p.id = $1 AND r.id = p.run_id AND old.id = p.id AND p.state = 'RUNNING'
-    RETURNING p.state, p.run_id, old.reserved_cost AS held_cost, old.call_started_at
-), attempt AS (
-    INSERT INTO probe_attempts (probe_id, started_at, error_code, message)
-    SELECT $1, call_started_at, $4, $5 FROM moved
-), run_moved AS (
-    UPDATE runs r SET
-        cancelled = r.cancelled + CASE WHEN m.state = 'CANCELLED' THEN 1 ELSE 0 END,
-        reserved_cost = r.reserved_cost - coalesce(m.held_cost, 0)
-    FROM moved m
-    WHERE r.id = m.run_id AND (m.state = 'CANCELLED' OR m.held_cost IS NOT NULL)
-)
-SELECT state FROM moved
-"""
-
-# Counts an error that is a bug rather than a provider failure; None for a
-# probe already finished (or unknown), which needs nothing more.
-_INTERNAL_ERROR = f"""
-UPDATE probes SET internal_errors = internal_errors + 1, error_code = $2, error_message = $3,
-                  retryable = true
-WHERE id = $1 AND state NOT IN ({_FINISHED})
-RETURNING internal_errors
-"""
+    provider_id: int
+    reason: str  # disabled, held or rate_window (see `modeldesk_admit_call`)
+    # How long until a call could start; None when it waits on an operator (disabled).
+    wait_seconds: float | None
 
 
 @dataclass(frozen=True)
@@ -274,10 +126,22 @@ def _prices(row: Any) -> PriceQuote:
     return quote_from_columns(values, price_version_id=version_id)
 
 
-async def claim_probe(db: Database, settings: Settings, probe_id: int) -> ClaimedProbe | Skipped:
-    """Mark the probe RUNNING (and its run RUNNING) and load what the call needs."""
+async def claim_probe(
+    db: Database, settings: Settings, probe_id: int, job: QueueJob | None = None
+) -> ClaimedProbe | Skipped | NotAdmitted:
+    """Mark the probe RUNNING (and its run RUNNING) and load what the call needs.
+
+    For a queue `job`, only once its provider admits the call (`NotAdmitted` otherwise).
+    """
     async with driver_connection(db) as connection:
-        row = await connection.fetchrow(_CLAIM, probe_id)
+        if job is None:
+            row = await connection.fetchrow(CLAIM_SQL, probe_id)
+        else:
+            row = await connection.fetchrow(ADMIT_AND_CLAIM_SQL, probe_id, job.provider_id)
+            if row["admission"] != "admitted":
+                return NotAdmitted(job.provider_id, row["admission"], row["wait_seconds"])
+            if row["state"] is None:
+                row = None
     if row is None:
         raise NotFoundError(f"No probe with id {probe_id}.")
     if row["state"] in FINISHED_PROBE_STATES:
@@ -318,12 +182,14 @@ async def _record(
     snapshot: CostSnapshot | None = None,
     response: str | None = None,
     duration_ms: float | None = None,
+    job: QueueJob | None = None,
 ) -> bool:
-    """Transcript, final probe state and progress in one statement; False if already there."""
+    """Transcript, final probe state and progress in one statement, and the end of the
+    queue `job` when nothing follows it; False if the outcome was already there."""
     state = "SUCCEEDED" if code is None else "FAILED"
     async with driver_connection(db) as connection:
-        count = await connection.fetchval(
-            _RECORD,
+        row = await connection.fetchrow(
+            RECORD_SQL,
             probe_id,
             state,
             code,
@@ -339,8 +205,11 @@ async def _record(
             snapshot.unpriced if snapshot else False,
             None if duration_ms is None else round(duration_ms),
             snapshot.cache_write_tokens if snapshot else 0,
+            None if job is None else job.job_id,
         )
-    return bool(count)
+    if job is not None:
+        job.finished = bool(row["job_finished"])
+    return bool(row["recorded"])
 
 
 async def record_success(
@@ -350,18 +219,32 @@ async def record_success(
     response: str,
     snapshot: CostSnapshot,
     duration_ms: float,
+    job: QueueJob | None = None,
 ) -> bool:
-    """Write the transcript and count it; False when it was already recorded."""
+    """Write the transcript and count it (ending `job` if it can); False when it was
+    already recorded."""
     return await _record(
-        db, claimed.probe_id, snapshot=snapshot, response=response, duration_ms=duration_ms
+        db,
+        claimed.probe_id,
+        snapshot=snapshot,
+        response=response,
+        duration_ms=duration_ms,
+        job=job,
     )
 
 
 async def record_failure(
-    db: Database, probe_id: int, *, code: str, message: str, retryable: bool
+    db: Database,
+    probe_id: int,
+    *,
+    code: str,
+    message: str,
+    retryable: bool,
+    job: QueueJob | None = None,
 ) -> bool:
-    """Record a final failure as a FAILED transcript and count it; False if already recorded."""
-    return await _record(db, probe_id, code=code, message=message, retryable=retryable)
+    """Record a final failure as a FAILED transcript and count it (ending `job` if it can);
+    False if already recorded."""
+    return await _record(db, probe_id, code=code, message=message, retryable=retryable, job=job)
 
 
 async def record_retry(
@@ -371,7 +254,7 @@ async def record_retry(
     (or the probe was already finished by another delivery)."""
     async with driver_connection(db) as connection:
         new_state = await connection.fetchval(
-            _RETRY,
+            RETRY_SQL,
             claimed.probe_id,
             state.rate_limit_retries,
             state.transient_retries,
@@ -386,5 +269,5 @@ async def count_internal_error(
 ) -> int | None:
     """Count an unexpected error of the probe's step; None when the probe has already finished."""
     async with driver_connection(db) as connection:
-        count: int | None = await connection.fetchval(_INTERNAL_ERROR, probe_id, code, message)
+        count: int | None = await connection.fetchval(INTERNAL_ERROR_SQL, probe_id, code, message)
     return count

@@ -38,6 +38,8 @@ from modeldesk.runs.analysis_queue import summary_recorded
 from modeldesk.runs.call_gate import gate_call, outcome_when_not_claimed
 from modeldesk.runs.probe_records import (
     ClaimedProbe,
+    NotAdmitted,
+    QueueJob,
     Skipped,
     claim_probe,
     count_internal_error,
@@ -80,8 +82,31 @@ async def _call(client: httpx.AsyncClient, claimed: ClaimedProbe) -> Completion:
         ) from exc
 
 
+async def _after_recorded(db: Database, probe_id: int, job: QueueJob | None) -> None:
+    """Queue what follows the outcome (a summary, the analysis of a finished run).
+
+    A job ended with the record is one of a run that does not summarize, for
+    which nothing follows: the round trip is saved.
+    """
+    if job is None or not job.finished:
+        await after_probe_recorded(db, probe_id)
+
+
+def _not_admitted(settings: Settings, refused: NotAdmitted, probe_id: int) -> StepOutcome:
+    """Back to the queue until the provider could take the call; nothing was claimed."""
+    wait = refused.wait_seconds
+    if wait is None:  # disabled: the next limits refresh may enable it
+        wait = settings.limits_refresh_seconds
+    logger.debug("probe %s waits %.2f s: provider %s", probe_id, wait, refused.reason)
+    return StepOutcome("retry", refused.provider_id, delay_seconds=wait)
+
+
 async def _after_failure(
-    db: Database, settings: Settings, claimed: ClaimedProbe, error: ModeldeskError
+    db: Database,
+    settings: Settings,
+    claimed: ClaimedProbe,
+    error: ModeldeskError,
+    job: QueueJob | None,
 ) -> StepOutcome:
     async def record_final(step: GiveUp) -> None:
         await record_failure(
@@ -90,8 +115,9 @@ async def _after_failure(
             code=step.code.value,
             message=step.message,
             retryable=step.retryable,
+            job=job,
         )
-        await after_probe_recorded(db, claimed.probe_id)  # it may have finished its run
+        await _after_recorded(db, claimed.probe_id, job)  # it may have finished its run
 
     async def record_next_try(state: RetryState) -> bool:
         return await record_retry(db, claimed, state, code=error.code.value, message=error.message)
@@ -108,14 +134,24 @@ async def _after_failure(
 
 
 async def execute_probe(
-    db: Database, settings: Settings, client: httpx.AsyncClient, probe_id: int
+    db: Database,
+    settings: Settings,
+    client: httpx.AsyncClient,
+    probe_id: int,
+    job: QueueJob | None = None,
 ) -> StepOutcome:
     """Run probe `probe_id` once and record the outcome; safe to call again for the same probe.
+
+    Run for a queue `job`, the call first passes its provider's admission (a
+    retry outcome when it may not start), and the record ends the job when it
+    can (`QueueJob.finished`).
 
     Raises `DatabaseUnavailableError` (retryable) when PostgreSQL cannot be
     reached, and `NotFoundError` for a probe that does not exist.
     """
-    claimed = await claim_probe(db, settings, probe_id)
+    claimed = await claim_probe(db, settings, probe_id, job)
+    if isinstance(claimed, NotAdmitted):
+        return _not_admitted(settings, claimed, probe_id)
     if isinstance(claimed, Skipped):
         logger.info("probe %s skipped: %s", probe_id, claimed.reason)
         outcome = await outcome_when_not_claimed(db, claimed)
@@ -131,7 +167,7 @@ async def execute_probe(
     try:
         completion = await _call(client, claimed)
     except ModeldeskError as error:
-        return await _after_failure(db, settings, claimed, error)
+        return await _after_failure(db, settings, claimed, error, job)
     snapshot = snapshot_cost(
         completion.usage,
         claimed.prices,
@@ -144,11 +180,12 @@ async def execute_probe(
         response=completion.text,
         snapshot=snapshot,
         duration_ms=completion.duration_ms,
+        job=job,
     )
     if not recorded:
         logger.info("%s: transcript already recorded by an earlier delivery", claimed.label)
     # Also on a re-delivery: the earlier one may have died before queueing the summary.
-    await after_probe_recorded(db, claimed.probe_id)
+    await _after_recorded(db, claimed.probe_id, job)
     return StepOutcome("done", claimed.provider_id)
 
 

@@ -6,16 +6,15 @@ with nested models and transcripts never turns into N+1 queries.
 
 from __future__ import annotations
 
-from collections import defaultdict
 from collections.abc import Sequence
 from dataclasses import dataclass
 
 from sqlalchemy import func, select
 
+from modeldesk.db.reads import required, row_by_key, rows_by_ids, rows_grouped_by
 from modeldesk.db.run_tables import Probe, Run, RunModel, Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
-from modeldesk.errors import NotFoundError
 from modeldesk.input_rules import is_db_id
 
 
@@ -56,60 +55,33 @@ async def list_runs(
 
 async def find_run(db: Database, run_id: int) -> Run | None:
     """The run, or None when there is none (the API's nullable lookup)."""
-    if not is_db_id(run_id):
-        return None
-    async with db.session() as session:
-        return await session.get(Run, run_id)
+    return await row_by_key(db, Run, run_id) if is_db_id(run_id) else None
 
 
 async def get_run(db: Database, run_id: int) -> Run:
-    run = await find_run(db, run_id)
-    if run is None:
-        raise NotFoundError(f"No run with id {run_id}.")
-    return run
+    return required(await find_run(db, run_id), f"No run with id {run_id}.")
 
 
 async def runs_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Run]:
-    if not ids:
-        return {}
-    async with db.session() as session:
-        rows = await session.scalars(select(Run).where(Run.id.in_(ids)))
-        return {row.id: row for row in rows}
+    return await rows_by_ids(db, Run, ids)
 
 
 async def run_models_by_run_ids(db: Database, run_ids: Sequence[int]) -> dict[int, list[LlmModel]]:
     """Each run's target models, in the order they were given."""
-    grouped: dict[int, list[LlmModel]] = defaultdict(list)
-    if not run_ids:
-        return grouped
-    async with db.session() as session:
-        rows = await session.execute(
-            select(RunModel.run_id, LlmModel)
-            .join(LlmModel, LlmModel.id == RunModel.model_id)
-            .where(RunModel.run_id.in_(run_ids))
-            .order_by(RunModel.run_id, RunModel.position)
-        )
-        for run_id, model in rows.all():
-            grouped[run_id].append(model)
-    return grouped
+    in_given_order = (
+        select(LlmModel)
+        .join(RunModel, RunModel.model_id == LlmModel.id)
+        .order_by(RunModel.position)
+    )
+    return await rows_grouped_by(db, RunModel.run_id, run_ids, in_given_order)
 
 
 async def transcripts_by_run_ids(
     db: Database, run_ids: Sequence[int]
 ) -> dict[int, list[Transcript]]:
     """Each run's transcripts (successes and recorded failures), oldest first."""
-    grouped: dict[int, list[Transcript]] = defaultdict(list)
-    if not run_ids:
-        return grouped
-    async with db.session() as session:
-        rows = await session.scalars(
-            select(Transcript)
-            .where(Transcript.run_id.in_(run_ids))
-            .order_by(Transcript.run_id, Transcript.id)
-        )
-        for row in rows:
-            grouped[row.run_id].append(row)
-    return grouped
+    oldest_first = select(Transcript).order_by(Transcript.id)
+    return await rows_grouped_by(db, Transcript.run_id, run_ids, oldest_first)
 
 
 async def first_transcripts(db: Database, run_id: int, limit: int) -> list[Transcript]:
@@ -143,8 +115,4 @@ async def scenario_counts_by_definition_ids(
 
 async def probes_by_ids(db: Database, ids: Sequence[int]) -> dict[int, Probe]:
     """Probes by id: their state, retry counters and the last error's message."""
-    if not ids:
-        return {}
-    async with db.session() as session:
-        rows = await session.scalars(select(Probe).where(Probe.id.in_(ids)))
-        return {row.id: row for row in rows}
+    return await rows_by_ids(db, Probe, ids)

@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import logging
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
 from modeldesk.runs.inputs import clean_rubric

@@ -24,19 +24,18 @@ Probe rows are locked before the run row, as everywhere else.
 from __future__ import annotations
 
 import logging
-from collections import defaultdict
 from collections.abc import Sequence
 
 from sqlalchemy import case, delete, func, select, update
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
+from modeldesk.db.reads import rows_grouped_by
 from modeldesk.db.run_tables import Probe, ProbeAttempt, Run, Transcript
 from modeldesk.db.session import Database
-from modeldesk.enums import ProbeState, RunStatus
+from modeldesk.enums import ACTIVE_RUN_STATUSES, UNFINISHED_RUN_STATUSES, ProbeState, RunStatus
 from modeldesk.errors import ConflictError, NotFoundError
 from modeldesk.runs.probe_jobs import discard_probe_jobs, requeue_probe_jobs
-from modeldesk.runs.probe_records import ACTIVE_RUN_STATUSES, UNFINISHED_RUN_STATUSES
 from modeldesk.runs.summaries import wake_summary_jobs
 
 logger = logging.getLogger(__name__)
@@ -226,15 +225,5 @@ async def attempts_by_probe_ids(
     db: Database, probe_ids: Sequence[int]
 ) -> dict[int, list[ProbeAttempt]]:
     """Each probe's failed calls, oldest first (a transcript's `attempts`)."""
-    grouped: dict[int, list[ProbeAttempt]] = defaultdict(list)
-    if not probe_ids:
-        return grouped
-    async with db.session() as session:
-        rows = await session.scalars(
-            select(ProbeAttempt)
-            .where(ProbeAttempt.probe_id.in_(probe_ids))
-            .order_by(ProbeAttempt.probe_id, ProbeAttempt.id)
-        )
-        for row in rows:
-            grouped[row.probe_id].append(row)
-    return grouped
+    oldest_first = select(ProbeAttempt).order_by(ProbeAttempt.id)
+    return await rows_grouped_by(db, ProbeAttempt.probe_id, probe_ids, oldest_first)

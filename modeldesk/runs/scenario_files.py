@@ -19,7 +19,7 @@ import json
 import logging
 from typing import Literal
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.db.session import Database
 from modeldesk.errors import ValidationError
 from modeldesk.runs.inputs import clean_scenarios

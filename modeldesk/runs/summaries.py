@@ -2,13 +2,20 @@
 
 `after_probe_recorded` runs after a probe's outcome is recorded
 (`execute_probe`). For a successful probe of a run with `summarize`,
-`queue_summary` resolves the summarization model (with its fallback,
-`resolve_infra_model`) and inserts the summary row and its job in one
-transaction. The job waits in that model's provider's `probe.<name>` queue,
-so a judge call is one of the provider's parallel calls like any probe (SPEC
-9.5: the same admission, limits and holds). Inserting ON CONFLICT DO NOTHING
-makes the hook safe to repeat: a probe job delivered again after a crash
-queues a summary the first delivery missed, and never a second one.
+`summary_queue.queue_summary` resolves the summarization model (with its
+fallback, `resolve_infra_model`) and inserts the summary row and its job in
+one transaction. The job waits in that model's provider's `probe.<name>`
+queue, so a judge call is one of the provider's parallel calls like any probe
+(SPEC 9.5: the same admission, limits and holds). Inserting ON CONFLICT DO
+NOTHING makes the hook safe to repeat: a probe job delivered again after a
+crash queues a summary the first delivery missed, and never a second one.
+
+A capped run's judge call holds its expected cost on the run
+(`runs.reserved_cost`) from `reserve_summary_call` until the attempt is
+recorded or the summary leaves RUNNING without a call (`_unfinished_moved`).
+Only a RUNNING summary holds a reservation, and whatever ends one (or sends
+it back to PENDING) gives the held amount back in the same transaction, so
+once a run's judging is done its `reserved_cost` holds nothing of it.
 
 Each judge call's cost is recorded by `record_summary_attempt`, in the same
 statement that adds it to the run's `spent_cost`: running totals that are to
@@ -23,23 +30,19 @@ import logging
 from collections import defaultdict
 from dataclasses import dataclass, field
 from decimal import Decimal
-from typing import Any
+from typing import Any, Literal
 
 from sqlalchemy import text
 from sqlalchemy.ext.asyncio import AsyncSession
 
-from modeldesk.catalog import resolve_infra_model
-from modeldesk.db.job_queue import enqueue_jobs, probe_entrypoint, wake_jobs
+from modeldesk.db.job_queue import probe_entrypoint, wake_jobs
 from modeldesk.db.session import Database
-from modeldesk.enums import InfraWorkStatus
-from modeldesk.errors import ModeldeskError
+from modeldesk.enums import InfraWorkStatus, RunStatus
 from modeldesk.llm import CostSnapshot, RetryState
 from modeldesk.runs.analysis_queue import summary_recorded
+from modeldesk.runs.summary_queue import SUMMARY_PAYLOAD_KEY, queue_summary
 
 logger = logging.getLogger(__name__)
-
-SUMMARIZATION_PURPOSE = "summarization"
-SUMMARY_PAYLOAD_KEY = "summary_id"
 
 # The probe's transcript in a summarizing run, and whether it still needs a
 # summary: one round trip that finds nothing for the other runs.
@@ -49,12 +52,6 @@ SELECT t.id, t.run_id,
            SELECT 1 FROM transcript_summaries s WHERE s.transcript_id = t.id) AS needs_summary
 FROM transcripts t JOIN runs r ON r.id = t.run_id
 WHERE t.probe_id = :probe_id AND r.summarize
-"""
-_INSERT_SUMMARY = """
-INSERT INTO transcript_summaries (transcript_id, run_id, judge_model_id)
-VALUES (:transcript_id, :run_id, :judge_model_id)
-ON CONFLICT DO NOTHING
-RETURNING transcript_id
 """
 
 
@@ -71,41 +68,6 @@ async def after_probe_recorded(db: Database, probe_id: int) -> None:
     if needs_summary:
         await queue_summary(db, transcript_id, run_id)
     await summary_recorded(db, run_id)
-
-
-async def queue_summary(db: Database, transcript_id: int, run_id: int) -> int | None:
-    """Queue the judging of the transcript; returns its id, None when not queued.
-
-    None when its summary was queued already, or when no model can judge
-    (logged; the probe itself stays succeeded).
-    """
-    try:
-        judge = await resolve_infra_model(db, SUMMARIZATION_PURPOSE)
-    except ModeldeskError as error:
-        logger.error(
-            "run %s: transcript %s not summarized: %s", run_id, transcript_id, error.message
-        )
-        return None
-    async with db.transaction() as session:
-        inserted = await session.scalar(
-            text(_INSERT_SUMMARY),
-            {"transcript_id": transcript_id, "run_id": run_id, "judge_model_id": judge.model.id},
-        )
-        if inserted is None:
-            return None
-        await enqueue_jobs(
-            session,
-            probe_entrypoint(judge.provider.name),
-            [{SUMMARY_PAYLOAD_KEY: transcript_id}],
-        )
-    logger.info(
-        "run %s: summary of transcript %s queued for %s/%s",
-        run_id,
-        transcript_id,
-        judge.provider.name,
-        judge.model.model_id,
-    )
-    return transcript_id
 
 
 @dataclass(frozen=True)
@@ -152,7 +114,6 @@ FOR UPDATE OF s
 """
 _FINISHED = (InfraWorkStatus.COMPLETED.value, InfraWorkStatus.FAILED.value)
 # A cancelled run spends nothing more; every other status lets its summaries run.
-_STOPPED_RUN_STATUSES = ("CANCELLED",)
 
 
 async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | SummaryWaits | None:
@@ -163,7 +124,18 @@ async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | Summa
             return None
         if row["status"] in _FINISHED:
             return SummaryWaits(row["run_id"], row["run_status"], row["status"])
-        if row["run_status"] == "PAUSED" or row["run_status"] in _STOPPED_RUN_STATUSES:
+        if row["run_status"] == "PAUSED" and row["status"] == "RUNNING":
+            # A delivery interrupted mid-call left it RUNNING: no call is in flight
+            # now, so its hold goes back, and it waits as PENDING for the resume
+            # to wake it (`wake_summary_jobs`).
+            await session.execute(text(_RELEASE), {"id": transcript_id})
+            await session.execute(
+                text(
+                    "UPDATE transcript_summaries SET status = 'PENDING' WHERE transcript_id = :id"
+                ),
+                {"id": transcript_id},
+            )
+        if row["run_status"] in (RunStatus.PAUSED, RunStatus.CANCELLED):
             return SummaryWaits(row["run_id"], row["run_status"], None)
         await session.execute(
             text("UPDATE transcript_summaries SET status = 'RUNNING' WHERE transcript_id = :id"),
@@ -185,10 +157,12 @@ async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | Summa
 
 # The run's cap holds the judge's expected cost like a probe's call (`budget`);
 # a reservation left by an interrupted delivery of the same summary is replaced.
+# Only a RUNNING summary may hold one: a summary another delivery has ended
+# meanwhile would keep it for ever, as nothing releases an ended summary's.
 _RESERVE = """
 WITH old AS (
     SELECT coalesce(reserved_cost, 0) AS held FROM transcript_summaries
-    WHERE transcript_id = :id FOR UPDATE
+    WHERE transcript_id = :id AND status = 'RUNNING' FOR UPDATE
 ), run AS (
     UPDATE runs r SET
         reserved_cost = r.reserved_cost - old.held + CAST(:expected AS numeric)
@@ -196,34 +170,47 @@ WITH old AS (
     WHERE r.id = :run_id
       AND r.spent_cost + r.reserved_cost - old.held + CAST(:expected AS numeric) <= r.max_cost
     RETURNING r.id
+), held AS (
+    UPDATE transcript_summaries SET reserved_cost = CAST(:expected AS numeric)
+    WHERE transcript_id = :id AND EXISTS (SELECT 1 FROM run)
 )
-UPDATE transcript_summaries SET reserved_cost = CAST(:expected AS numeric)
-WHERE transcript_id = :id AND EXISTS (SELECT 1 FROM run)
-RETURNING transcript_id
+SELECT CASE WHEN NOT EXISTS (SELECT 1 FROM old) THEN 'ended'
+            WHEN EXISTS (SELECT 1 FROM run) THEN 'held'
+            ELSE 'over_cap' END
 """
 
 # A summary leaving RUNNING without a call recorded gives its reservation back.
+# The summary's UPDATE reads `old`, so `old` locks the row first. (An UPDATE
+# that did not read it would run first, and `old`, run after it, would skip
+# the row the statement itself had updated: nothing was given back.)
 _RELEASE = """
 WITH old AS (
-    SELECT run_id, reserved_cost FROM transcript_summaries
+    SELECT transcript_id, run_id, reserved_cost FROM transcript_summaries
     WHERE transcript_id = :id AND reserved_cost IS NOT NULL FOR UPDATE
 ), released AS (
     UPDATE runs r SET reserved_cost = r.reserved_cost - old.reserved_cost
     FROM old WHERE r.id = old.run_id
 )
-UPDATE transcript_summaries SET reserved_cost = NULL
-WHERE transcript_id = :id AND reserved_cost IS NOT NULL
+UPDATE transcript_summaries s SET reserved_cost = NULL
+FROM old WHERE s.transcript_id = old.transcript_id
 """
 
 
-async def reserve_summary_call(db: Database, call: SummaryCall, expected: Decimal) -> bool:
-    """Hold the call's expected cost on the capped run; False when it would pass the cap."""
+Reservation = Literal["held", "over_cap", "ended"]
+
+
+async def reserve_summary_call(db: Database, call: SummaryCall, expected: Decimal) -> Reservation:
+    """Hold the call's expected cost on the capped run.
+
+    `over_cap` when it would pass the cap, `ended` when the summary is no
+    longer RUNNING (another delivery ended it): then nothing is held.
+    """
     async with db.transaction() as session:
-        held = await session.scalar(
+        outcome: Reservation = await session.scalar(
             text(_RESERVE),
             {"run_id": call.run_id, "id": call.transcript_id, "expected": expected},
         )
-    return held is not None
+    return outcome
 
 
 # Every call's cost is counted, a malformed answer's included: the provider

@@ -15,8 +15,7 @@ from decimal import Decimal
 
 from sqlalchemy import func, select
 
-from modeldesk.catalog import resolve_infra_model
-from modeldesk.catalog.price_sets import quote_of
+from modeldesk.catalog import quote_of, resolve_infra_model
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import TranscriptSummary

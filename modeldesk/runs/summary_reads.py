@@ -3,28 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
-from decimal import Decimal
 
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import RunAnalysis, TranscriptSummary
-
-
-async def infrastructure_costs_by_run_ids(
-    db: Database, run_ids: Sequence[int]
-) -> dict[int, Decimal]:
-    """What each run's summaries cost (runs without any are absent)."""
-    if not run_ids:
-        return {}
-    s = TranscriptSummary
-    async with db.session() as session:
-        rows = await session.execute(
-            select(s.run_id, func.sum(s.estimated_cost))
-            .where(s.run_id.in_(run_ids))
-            .group_by(s.run_id)
-        )
-        return {run_id: Decimal(total) for run_id, total in rows}
 
 
 async def summaries_by_transcript_ids(

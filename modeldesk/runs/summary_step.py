@@ -15,8 +15,7 @@ import logging
 
 import httpx
 
-from modeldesk.catalog.infra import model_target
-from modeldesk.catalog.price_sets import quote_of
+from modeldesk.catalog import model_target, quote_of
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
@@ -120,7 +119,12 @@ async def execute_summary(
     if claimed.max_cost is not None:
         prompt = "\n".join(message.content for message in request.messages)
         expected = price_usage(fallback_usage(None, prompt), prices, fallback)[1]
-        if not await reserve_summary_call(db, claimed, expected):
+        reservation = await reserve_summary_call(db, claimed, expected)
+        if reservation == "ended":
+            # Another delivery of the job ended it since the claim, and reports it.
+            logger.info("%s: ended by another delivery; not called", claimed.label)
+            return StepOutcome("done", provider.id)
+        if reservation == "over_cap":
             logger.warning("%s: would pass the run's cap; not summarized", claimed.label)
             await fail_waiting_summary(
                 db,

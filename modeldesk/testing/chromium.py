@@ -7,8 +7,11 @@ background traffic, no update or sync checks, no QUIC.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import TYPE_CHECKING
 
-from playwright.async_api import Browser, Playwright
+if TYPE_CHECKING:
+    # Types only: Playwright is a test dependency, never imported by the shipped package.
+    from playwright.async_api import Browser, Playwright
 
 CHROMIUM = Path("/usr/bin/chromium")
 CHROMIUM_ARGS = (

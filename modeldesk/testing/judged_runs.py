@@ -13,13 +13,15 @@ import httpx
 from sqlalchemy import select
 
 from modeldesk.auth.principal import Principal
-from modeldesk.catalog import infra_setting_key, update_setting
+from modeldesk.catalog import set_infra_model
 from modeldesk.config import Settings
-from modeldesk.db.run_tables import Probe
+from modeldesk.db.run_tables import Probe, Run
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import TranscriptSummary
 from modeldesk.db.tables import LlmModel
 from modeldesk.runs.analysis_step import execute_analysis
+from modeldesk.runs.creation import create_run
+from modeldesk.runs.definitions import create_definition
 from modeldesk.runs.probe_step import execute_probe
 from modeldesk.runs.summary_step import execute_summary
 from modeldesk.testing.probe_runs import add_simulated_provider
@@ -59,13 +61,40 @@ async def add_judge_and_analyst(
         ("summarization", judge_provider.name, judge),
         ("analysis", analyst_provider.name, analyst),
     ):
-        await update_setting(
-            db,
-            actor,
-            infra_setting_key(purpose),
-            {"providerName": provider_name, "modelId": model.model_id},
-        )
+        await set_infra_model(db, actor, purpose, f"{provider_name}/{model.model_id}")
     return judge, analyst
+
+
+async def judged_run(
+    db: Database,
+    actor: Principal,
+    target: LlmModel,
+    *,
+    scenarios: int,
+    max_cost: str | None = None,
+) -> Run:
+    """A summarizing run of `scenarios` questions on `target`, judged by a 0-10 rubric."""
+    definition = await create_definition(
+        db,
+        actor,
+        name="judged questions",
+        template="Answer the question.",
+        scenarios=[f"Question number {index}?" for index in range(scenarios)],
+        rubric="Score 0-10 for correctness.",
+    )
+    return await create_run(db, actor, definition.id, [str(target.id)], max_cost=max_cost)
+
+
+async def run_summaries(db: Database, run_id: int) -> list[TranscriptSummary]:
+    """The run's summaries, in transcript order."""
+    async with db.session() as session:
+        return list(
+            await session.scalars(
+                select(TranscriptSummary)
+                .where(TranscriptSummary.run_id == run_id)
+                .order_by(TranscriptSummary.transcript_id)
+            )
+        )
 
 
 async def run_every_step(db: Database, run_id: int) -> None:

@@ -18,11 +18,10 @@ from modeldesk.db.job_queue import decode_payload
 from modeldesk.db.run_tables import Definition, Run
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
+from modeldesk.enums import FINISHED_RUN_STATUSES
 from modeldesk.runs.creation import create_run
 from modeldesk.runs.definitions import create_definition
 from modeldesk.runs.queries import get_run
-
-FINISHED_RUN_STATUSES = ("COMPLETED", "CANCELLED", "FAILED", "BUDGET_EXCEEDED")
 
 
 def simulated_model_id(provider_name: str) -> str:

@@ -21,6 +21,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.db.run_tables import Probe, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
+from modeldesk.enums import TranscriptStatus
 from modeldesk.runs.creation import create_run
 from modeldesk.runs.definitions import create_definition
 
@@ -87,7 +88,7 @@ async def record_calls(db: Database, actor: Principal, calls: Sequence[RecordedC
                     scenario_id=probe.scenario_id,
                     model_id=probe.model_id,
                     probe_id=probe.id,
-                    status="FAILED" if call.failed else "SUCCEEDED",
+                    status=TranscriptStatus.FAILED if call.failed else TranscriptStatus.SUCCEEDED,
                     error_code="PROVIDER_ERROR" if call.failed else None,
                     response=None if call.failed else "recorded answer",
                     input_tokens=call.input_tokens,

@@ -15,6 +15,8 @@ from sqlalchemy import text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
+from modeldesk.errors import ErrorCode
 from modeldesk.runs.creation import create_run
 from modeldesk.runs.definitions import create_definition
 
@@ -32,18 +34,19 @@ FIVE_MODELS = (
 _FILL_SQL = """
 WITH outcome AS (
     SELECT p.id, p.run_id, p.scenario_id, p.model_id,
-        CASE WHEN p.id % 7 = 0 THEN 'FAILED' WHEN p.id % 11 = 0 THEN 'SKIPPED'
-             ELSE 'SUCCEEDED' END AS status
-    FROM probes p WHERE p.run_id = :run_id AND p.state = 'PENDING'
+        CASE WHEN p.id % 7 = 0 THEN CAST(:failed AS text)
+             WHEN p.id % 11 = 0 THEN CAST(:skipped AS text)
+             ELSE CAST(:succeeded AS text) END AS status
+    FROM probes p WHERE p.run_id = :run_id AND p.state = :pending
 ), recorded AS (
     INSERT INTO transcripts (run_id, scenario_id, model_id, probe_id, status, error_code,
         response, input_tokens, output_tokens, estimated_cost, duration_ms)
     SELECT run_id, scenario_id, model_id, id, status,
-        CASE status WHEN 'FAILED' THEN 'PROVIDER_ERROR' END,
-        CASE status WHEN 'SUCCEEDED' THEN repeat('x', :response_chars) END,
-        CASE status WHEN 'SUCCEEDED' THEN 40 + id % 17 ELSE 0 END,
-        CASE status WHEN 'SUCCEEDED' THEN 200 + id % 31 ELSE 0 END,
-        CASE status WHEN 'SUCCEEDED' THEN 0.000125 ELSE 0 END,
+        CASE status WHEN :failed THEN :provider_error END,
+        CASE status WHEN :succeeded THEN repeat('x', :response_chars) END,
+        CASE status WHEN :succeeded THEN 40 + id % 17 ELSE 0 END,
+        CASE status WHEN :succeeded THEN 200 + id % 31 ELSE 0 END,
+        CASE status WHEN :succeeded THEN 0.000125 ELSE 0 END,
         150
     FROM outcome
     RETURNING probe_id, status
@@ -51,11 +54,11 @@ WITH outcome AS (
     UPDATE probes p SET state = r.status, finished_at = now()
     FROM recorded r WHERE p.id = r.probe_id
 )
-UPDATE runs SET status = 'COMPLETED', started_at = now(), finished_at = now(),
-    completed = (SELECT count(*) FROM recorded WHERE status = 'SUCCEEDED'),
-    failed = (SELECT count(*) FROM recorded WHERE status = 'FAILED'),
-    skipped = (SELECT count(*) FROM recorded WHERE status = 'SKIPPED'),
-    spent_cost = (SELECT count(*) FROM recorded WHERE status = 'SUCCEEDED') * 0.000125
+UPDATE runs SET status = :completed, started_at = now(), finished_at = now(),
+    completed = (SELECT count(*) FROM recorded WHERE status = :succeeded),
+    failed = (SELECT count(*) FROM recorded WHERE status = :failed),
+    skipped = (SELECT count(*) FROM recorded WHERE status = :skipped),
+    spent_cost = (SELECT count(*) FROM recorded WHERE status = :succeeded) * 0.000125
 WHERE id = :run_id
 """
 _DROP_JOBS_SQL = """
@@ -69,7 +72,19 @@ async def fill_run(db: Database, run_id: int, response_chars: int = 400) -> None
     """Record an outcome for every pending probe of the run and finish it; its jobs go."""
     async with db.transaction() as session:
         await session.execute(text(_DROP_JOBS_SQL), {"run_id": run_id})
-        await session.execute(text(_FILL_SQL), {"run_id": run_id, "response_chars": response_chars})
+        await session.execute(
+            text(_FILL_SQL),
+            {
+                "run_id": run_id,
+                "response_chars": response_chars,
+                "pending": ProbeState.PENDING.value,
+                "succeeded": TranscriptStatus.SUCCEEDED.value,
+                "failed": TranscriptStatus.FAILED.value,
+                "skipped": TranscriptStatus.SKIPPED.value,
+                "completed": RunStatus.COMPLETED.value,
+                "provider_error": ErrorCode.PROVIDER_ERROR.value,
+            },
+        )
 
 
 async def definition_of_size(db: Database, actor: Principal, sizes: Sequence[int]) -> int:

@@ -25,6 +25,7 @@ from modeldesk.web import (
     providers_routes,
     run_control_routes,
     runs_routes,
+    scenario_upload_routes,
     spend_routes,
 )
 from modeldesk.web.dependencies import CsrfRefused, SignInRequired, login_url
@@ -74,6 +75,7 @@ def mount_web(app: FastAPI, context: AppContext) -> None:
         prices_routes,
         infra_routes,
         new_run_routes,
+        scenario_upload_routes,
         runs_routes,
         run_control_routes,
         export_routes,

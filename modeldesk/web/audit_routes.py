@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
 from modeldesk.catalog import list_audit_entries
+from modeldesk.db.reads import read_page
 from modeldesk.db.tables import AuditEntry
 from modeldesk.web.dependencies import Db, PageNumber, User
 from modeldesk.web.rendering import render
@@ -61,17 +63,14 @@ async def audit_page(
     request: Request, db: Db, user: User, page: PageNumber = 1, entity: str = ""
 ) -> HTMLResponse:
     entity_type = entity if entity in ENTITY_TYPES else None
-    # One row past the page tells whether an older page exists.
-    entries = await list_audit_entries(
-        db,
-        limit=PAGE_SIZE + 1,
+    entries = await read_page(
+        partial(list_audit_entries, db, entity_type=entity_type, reader=user),
+        limit=PAGE_SIZE,
         offset=(page - 1) * PAGE_SIZE,
-        entity_type=entity_type,
-        reader=user,
     )
     rows = [
         (entry, entity_label(entry), compact_diff(entry.before, entry.after))
-        for entry in entries[:PAGE_SIZE]
+        for entry in entries.rows
     ]
     return render(
         request,
@@ -80,7 +79,7 @@ async def audit_page(
             "section": "audit",
             "rows": rows,
             "page": page,
-            "has_older": len(entries) > PAGE_SIZE,
+            "has_older": entries.has_more,
             "entity": entity_type or "",
             "entity_types": ENTITY_TYPES,
         },

@@ -20,9 +20,10 @@ from urllib.parse import urlsplit
 from fastapi import APIRouter, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 
-from modeldesk.auth import Principal, authenticate_token
-from modeldesk.auth.sessions import (
+from modeldesk.auth import (
+    Principal,
     UiSessionState,
+    authenticate_token,
     end_session,
     open_session,
     peek_sign_in_code,

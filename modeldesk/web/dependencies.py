@@ -15,8 +15,7 @@ from urllib.parse import quote
 from fastapi import Depends, Path, Query, Request
 from starlette.datastructures import FormData
 
-from modeldesk.auth import Principal
-from modeldesk.auth.sessions import UiSessionState, session_state
+from modeldesk.auth import Principal, UiSessionState, session_state
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 from modeldesk.input_rules import MAX_DB_ID
@@ -32,7 +31,8 @@ SESSION_STATE_KEY = "modeldesk_ui_session"
 # its offset stays far inside a BIGINT.
 MAX_PAGE = 1_000_000_000
 # UI forms hold a few dozen fields (the run builder one per model); a field is
-# a name, a price or a template with its scenarios, far below 4 MB. No form takes files.
+# a name, a price or a template with its scenarios, far below 4 MB. The one form
+# with a file (a definition's scenarios, `scenario_upload_routes`) reads it itself.
 MAX_FORM_FIELDS = 2000
 MAX_FORM_FIELD_BYTES = 4 * 1024 * 1024
 

@@ -14,8 +14,7 @@ import logging
 from fastapi import APIRouter, Request
 from fastapi.responses import PlainTextResponse, Response, StreamingResponse
 
-from modeldesk.auth import Principal, authenticate_token
-from modeldesk.auth.tokens import bearer_token
+from modeldesk.auth import Principal, authenticate_token, bearer_token
 from modeldesk.errors import ModeldeskError
 from modeldesk.runs import ExportFormat, transcript_export
 from modeldesk.web.dependencies import Db, PathId, current_user

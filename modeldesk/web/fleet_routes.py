@@ -13,7 +13,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from modeldesk.runs.fleet_status import provider_activity
+from modeldesk.runs import provider_activity
 from modeldesk.web.dependencies import Db, User
 from modeldesk.web.rendering import render
 

@@ -12,10 +12,11 @@ from modeldesk.catalog import (
     INFRA_PURPOSES,
     InfraModelResolution,
     choose_infra_model,
+    infra_model_label,
     infra_setting_key,
     list_settings,
     selectable_models,
-    update_setting,
+    set_infra_model,
 )
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
@@ -54,18 +55,12 @@ class InfraPage:
     groups: list[ProviderChoices]
 
 
-def _configured_value(configured: dict[str, Any] | None) -> str:
-    if not configured:
-        return ""
-    return f"{configured.get('providerName')}/{configured.get('modelId')}"
-
-
 def _purpose_view(
     purpose: str,
     configured: dict[str, Any] | None,
     candidates: list[tuple[LlmModel, LlmProvider]],
 ) -> PurposeView:
-    label, shown = PURPOSE_LABELS[purpose], _configured_value(configured)
+    label, shown = PURPOSE_LABELS[purpose], infra_model_label(configured)
     try:
         resolution = choose_infra_model(purpose, configured, candidates)
     except ModeldeskError as exc:
@@ -103,11 +98,8 @@ async def save_infra_model(
     request: Request, db: Db, user: Admin, _csrf: Csrf, purpose: str
 ) -> HTMLResponse:
     chosen = (await form_values(request, "model"))["model"]
-    # Options are "provider/model_id"; a provider name never holds a "/", a model id may.
-    provider_name, _, model_id = chosen.partition("/")
     try:
-        key = infra_setting_key(purpose)
-        await update_setting(db, user, key, {"providerName": provider_name, "modelId": model_id})
+        await set_infra_model(db, user, purpose, chosen)
     except ModeldeskError as exc:
         if not isinstance(exc, ValidationError) or purpose not in INFRA_PURPOSES:
             return error_response(request, exc)

@@ -22,11 +22,11 @@ from modeldesk.catalog import (
     get_provider,
     list_providers,
     price_history_by_model_ids,
+    quote_of,
     reactivate_model,
     set_default_model,
     update_model,
 )
-from modeldesk.catalog.price_sets import quote_of
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.errors import ModeldeskError

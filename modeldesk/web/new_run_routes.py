@@ -1,7 +1,9 @@
 """`/runs/new`: pick a definition (or write a simple one) and models, see the estimate, start.
 
 The default models come pre-selected from `runs.default_models`, the same set a
-run created without models would target, so the page never guesses a rule.
+run created without models would target, so the page never guesses a rule; and
+a selection left empty goes to the service as it is, which targets those
+defaults (or says why there are none), as it does for the API.
 """
 
 from __future__ import annotations
@@ -17,6 +19,8 @@ from modeldesk.db.session import Database
 from modeldesk.errors import ModeldeskError, ValidationError
 from modeldesk.input_rules import as_db_id
 from modeldesk.runs import (
+    MAX_SCENARIOS,
+    clean_max_cost,
     create_definition,
     create_run,
     default_models,
@@ -24,9 +28,8 @@ from modeldesk.runs import (
     get_definition,
     list_definitions,
     scenario_counts_by_definition_ids,
+    set_definition_rubric,
 )
-from modeldesk.runs.budget import clean_max_cost
-from modeldesk.runs.rubrics import set_definition_rubric
 from modeldesk.web.dependencies import Admin, Csrf, Db, User, app_context, read_form
 from modeldesk.web.models_view import selectable_choices
 from modeldesk.web.rendering import Flash, form_errors, form_refused, html, render
@@ -60,7 +63,7 @@ async def _preselected(db: Database) -> tuple[str, ...]:
         return ()  # no provider has both a key and a default: the user picks
 
 
-async def _builder_context(
+async def builder_context(
     db: Database, form: RunForm | None = None, **extra: Any
 ) -> dict[str, Any]:
     definitions = await list_definitions(db)
@@ -83,8 +86,9 @@ def _definition_form(values: dict[str, str] | None = None, **extra: Any) -> dict
     return {"values": values or {}, "errors": {}, "form_error": None, "open": False, **extra}
 
 
-def _run_form(data: ImmutableMultiDict[str, Any]) -> RunForm:
-    """The builder's fields, from the estimate's query or the submitted form alike."""
+def run_form(data: ImmutableMultiDict[str, Any]) -> RunForm:
+    """The builder's fields, from the estimate's query, the submitted form or a scenario
+    upload (which carries them to redraw the builder as it was) alike."""
     models = [value for value in data.getlist("models") if isinstance(value, str)]
     return RunForm(
         str(data.get("definitionId") or ""),
@@ -96,37 +100,32 @@ def _run_form(data: ImmutableMultiDict[str, Any]) -> RunForm:
     )
 
 
-def _definition_id(form: RunForm) -> int:
+def picked_definition_id(form: RunForm) -> int:
     definition_id = as_db_id(form.definition_id)
     if definition_id is None:
         raise ValidationError("Pick a definition.", field="definitionId")
     return definition_id
 
 
-def _models(form: RunForm) -> list[str]:
-    # An empty selection means "none", not "the defaults": those come pre-ticked.
-    if not form.models:
-        raise ValidationError("Select at least one model.", field="models")
-    return list(form.models)
-
-
 @router.get("/runs/new", include_in_schema=False)
 async def new_run_page(request: Request, db: Db, user: User) -> HTMLResponse:
-    context = await _builder_context(db)
+    context = await builder_context(db)
     context.update(
-        section="runs", definition_form=_definition_form(open=not context["definitions"])
+        section="runs",
+        definition_form=_definition_form(open=not context["definitions"]),
+        max_scenarios=MAX_SCENARIOS,
     )
     return render(request, "runs/new.html", context)
 
 
 @router.get("/runs/estimate", include_in_schema=False)
 async def estimate(request: Request, db: Db, user: User) -> HTMLResponse:
-    form = _run_form(request.query_params)
+    form = run_form(request.query_params)
     try:
         result = await estimate_run_cost(
             db,
-            _definition_id(form),
-            _models(form),
+            picked_definition_id(form),
+            list(form.models),
             form.sample_percentage or None,
             settings=app_context(request).settings,
             summarize=form.summarize,
@@ -134,27 +133,32 @@ async def estimate(request: Request, db: Db, user: User) -> HTMLResponse:
         cap = clean_max_cost(form.max_cost or None)
     except ModeldeskError as exc:
         return render(request, "runs/_estimate.html", {"estimate": None, "error": exc.message})
-    context = {"estimate": result, "error": None, "max_cost": cap}
+    context = {
+        "estimate": result,
+        "error": None,
+        "max_cost": cap,
+        "defaults_targeted": not form.models,
+    }
     return render(request, "runs/_estimate.html", context)
 
 
 @router.post("/runs", include_in_schema=False)
 async def start_run(request: Request, db: Db, user: Admin, _csrf: Csrf) -> Response:
-    form = _run_form(await read_form(request))
+    form = run_form(await read_form(request))
     try:
         if form.rubric is not None:  # saved on the definition, for this run and later ones
-            await set_definition_rubric(db, user, _definition_id(form), form.rubric)
+            await set_definition_rubric(db, user, picked_definition_id(form), form.rubric)
         run = await create_run(
             db,
             user,
-            _definition_id(form),
-            _models(form),
+            picked_definition_id(form),
+            list(form.models),
             form.sample_percentage or None,
             max_cost=form.max_cost or None,
             summarize=form.summarize,
         )
     except ModeldeskError as exc:
-        context = await _builder_context(db, form, **form_errors(exc))
+        context = await builder_context(db, form, **form_errors(exc))
         return form_refused(request, BUILDER, context, exc)
     # A new page, not a swap: the run's own page is where it is watched.
     return html("", headers={"HX-Redirect": f"/runs/{run.id}?created=1"})
@@ -178,7 +182,7 @@ async def add_definition(request: Request, db: Db, user: Admin, _csrf: Csrf) -> 
     except ModeldeskError as exc:
         context = _definition_form(values, **form_errors(exc), open=True)
         return form_refused(request, DEFINITION_FORM, context, exc)
-    builder = await _builder_context(db)
+    builder = await builder_context(db)
     builder["form"] = RunForm(str(definition.id), builder["form"].models, "100")
     count = builder["scenario_counts"][definition.id]
     return render(

@@ -12,8 +12,7 @@ from decimal import Decimal
 
 from fastapi import Request
 
-from modeldesk.catalog.price_inputs import clean_long_context_tier
-from modeldesk.catalog.price_proposals import review_prices
+from modeldesk.catalog import clean_long_context_tier, review_prices
 from modeldesk.db.session import Database
 from modeldesk.errors import ModeldeskError
 from modeldesk.llm import LongContextTier, PriceQuote

@@ -12,16 +12,17 @@ from typing import Any
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from modeldesk.catalog import list_providers
-from modeldesk.catalog.price_proposals import (
+from modeldesk.catalog import (
     PART_LABELS,
     PRICE_PARTS,
     PriceReview,
     apply_price_proposals,
     describe_part,
+    list_providers,
+    provider_reference,
+    reference_model_for,
     review_prices,
 )
-from modeldesk.catalog.reference_catalog import provider_reference, reference_model_for
 from modeldesk.db.session import Database
 from modeldesk.errors import ModeldeskError, ValidationError
 from modeldesk.input_rules import as_db_id

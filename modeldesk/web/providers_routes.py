@@ -7,7 +7,7 @@ from decimal import Decimal
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from modeldesk.catalog import ProviderUpdate, update_provider
+from modeldesk.catalog import ProviderUpdate, effective_max_parallel, update_provider
 from modeldesk.errors import ModeldeskError
 from modeldesk.web.dependencies import Admin, Csrf, Db, PathId
 from modeldesk.web.forms import form_values, ticked
@@ -80,7 +80,8 @@ async def save_provider(
             f"{_price_or_fallback(provider.default_output_price)} output per 1M tokens."
         )
     kind = "success"
-    if provider.max_parallel_requests == 0:
-        message += " Max parallel 0 is treated as 1."
+    configured = provider.max_parallel_requests
+    if effective_max_parallel(configured) != configured:
+        message += f" Max parallel {configured} is treated as {effective_max_parallel(configured)}."
         kind = "warning"
     return render(request, CARD, {"card": card}, flash=Flash(message, kind))

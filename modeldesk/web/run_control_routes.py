@@ -12,7 +12,7 @@ from collections.abc import Awaitable, Callable
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
-from modeldesk.auth.principal import Principal
+from modeldesk.auth import Principal
 from modeldesk.db.run_tables import Run
 from modeldesk.db.session import Database
 from modeldesk.errors import ModeldeskError

@@ -13,9 +13,13 @@ from decimal import Decimal
 from modeldesk.db.run_tables import Run, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import RunAnalysis, TranscriptSummary
-from modeldesk.runs.analysis import ModelScores, compute_run_scores
-from modeldesk.runs.breakdown import CostBreakdown
-from modeldesk.runs.summary_reads import analyses_by_run_ids, summaries_by_transcript_ids
+from modeldesk.runs import (
+    CostBreakdown,
+    ModelScores,
+    analyses_by_run_ids,
+    compute_run_scores,
+    summaries_by_transcript_ids,
+)
 from modeldesk.web.scores_chart import ScoresChart, leading_model, scores_chart
 
 

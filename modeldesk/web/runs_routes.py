@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+from functools import partial
+
 from fastapi import APIRouter, Request
 from fastapi.responses import HTMLResponse
 
+from modeldesk.db.reads import read_page
 from modeldesk.errors import ModeldeskError
 from modeldesk.runs import cancel_run, list_runs
 from modeldesk.web.dependencies import Admin, Csrf, Db, PageNumber, PathId, User
@@ -17,13 +20,13 @@ PAGE_SIZE = 50
 
 
 async def _list_context(db: Db, page: int) -> dict[str, object]:
-    runs = await list_runs(db, limit=PAGE_SIZE + 1, offset=(page - 1) * PAGE_SIZE)
-    rows = await run_rows(db, runs[:PAGE_SIZE])
+    runs = await read_page(partial(list_runs, db), limit=PAGE_SIZE, offset=(page - 1) * PAGE_SIZE)
+    rows = await run_rows(db, runs.rows)
     return {
         "section": "runs",
         "rows": rows,
         "page": page,
-        "has_older": len(runs) > PAGE_SIZE,
+        "has_older": runs.has_more,
         "polling": any(row.active for row in rows),
     }
 

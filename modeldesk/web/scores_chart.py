@@ -14,7 +14,7 @@ from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from decimal import Decimal
 
-from modeldesk.runs.analysis import ModelScores
+from modeldesk.runs import ModelScores
 from modeldesk.web.rendering import format_usd
 
 WIDTH = 720

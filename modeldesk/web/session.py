@@ -18,7 +18,7 @@ import hmac
 
 from fastapi import Request, Response
 
-from modeldesk.auth.sessions import SESSION_IDLE
+from modeldesk.auth import SESSION_IDLE
 
 SESSION_COOKIE = "modeldesk_session"
 CSRF_HEADER = "X-CSRF-Token"

@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from datetime import date
 from decimal import Decimal
 
-from modeldesk.runs.spend import Spend
+from modeldesk.runs import Spend
 from modeldesk.web.rendering import format_usd
 
 WIDTH = 960

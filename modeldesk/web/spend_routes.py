@@ -9,7 +9,7 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import HTMLResponse
 
 from modeldesk.errors import ModeldeskError, ValidationError
-from modeldesk.runs.spend import parse_spend_day, read_spend
+from modeldesk.runs import parse_spend_day, read_spend
 from modeldesk.web.dependencies import Db, User
 from modeldesk.web.rendering import error_response, form_errors, http_status, render
 from modeldesk.web.spend_chart import spend_chart

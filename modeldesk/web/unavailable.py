@@ -17,7 +17,7 @@ from fastapi.responses import Response
 from sqlalchemy.exc import SQLAlchemyError
 
 from modeldesk.errors import DatabaseUnavailableError
-from modeldesk.runs.db_guard import is_database_unavailable, unavailable_error
+from modeldesk.runs import is_database_unavailable, unavailable_error
 from modeldesk.web.rendering import error_response
 
 logger = logging.getLogger(__name__)

@@ -2,8 +2,8 @@
 
 Release 1: 750 distinct 250 KB queries (one query padded with a different
 comment each time) grew a server from 147 to 439 MB for good, its caches being
-bounded by entries, not bytes. Here 500 distinct 200 KB queries go through the
-app in-process, and the memory still held afterwards (tracemalloc, after a
+bounded by entries, not bytes. Here 150 distinct 200 KB queries go through the
+app in-process, under a 2 MB budget, and the memory still held afterwards (tracemalloc, after a
 collection) stays within the budget.
 """
 
@@ -25,9 +25,11 @@ from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 
-CACHE_MB = 8
+# 150 queries of 200 KB are 15 times the budget: far more than it could hold unbounded.
+CACHE_MB = 2
 QUERY_BYTES = 200 * 1024
-QUERIES = 500
+QUERIES = 150
+MARGIN = 2 * 1024 * 1024
 
 
 def _queries() -> list[str]:
@@ -61,7 +63,7 @@ async def budgeted(seeded_db: Database) -> AsyncIterator[tuple[httpx.AsyncClient
     DOCUMENTS.resize(32 * 1024 * 1024)  # the schema's default, for the next tests
 
 
-async def test_500_distinct_200_kb_queries_stay_within_the_cache_budget(
+async def test_distinct_200_kb_queries_stay_within_the_cache_budget(
     seeded_db: Database, budgeted: tuple[httpx.AsyncClient, GraphQLEndpoint]
 ) -> None:
     http, endpoint = budgeted
@@ -88,5 +90,6 @@ async def test_500_distinct_200_kb_queries_stay_within_the_cache_budget(
     assert codes == {"VALIDATION_ERROR"}  # the invalid kind only
     assert endpoint.cache is not None and 0 < endpoint.cache.current_bytes <= budget // 2
     assert 0 < DOCUMENTS.current_bytes <= budget // 2
-    # What the caches hold, plus a margin for the estimates and the app's own bookkeeping.
-    assert held - before < budget * 1.25, f"{(held - before) / 2**20:.1f} MB held"
+    # What the caches hold, plus a margin for the estimates and the app's own bookkeeping
+    # (and coverage's, under `make test`): unbounded, the caches would hold the 30 MB sent.
+    assert held - before < budget + MARGIN, f"{(held - before) / 2**20:.1f} MB held"

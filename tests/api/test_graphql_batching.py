@@ -73,7 +73,7 @@ async def test_statement_count_does_not_grow_with_rows(
     assert len(with_50) <= 3
 
 
-async def test_nested_provider_models_provider_is_three_statements(
+async def test_nested_provider_models_provider_is_two_statements(
     seeded_db: Database, uncached: GraphQLClient, admin: Principal
 ) -> None:
     await add_models(seeded_db, admin, 50)

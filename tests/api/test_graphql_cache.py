@@ -73,6 +73,9 @@ async def test_without_the_listener_the_cache_is_bypassed_until_it_reconnects(
     listener = reader.endpoint.listener
     assert listener is not None and listener._connection is not None
     pid = listener._connection.get_server_pid()
+    # Nothing listens on port 1: the listener stays down until the reads below are done,
+    # instead of racing them with its 0.2 s reconnect.
+    reachable_dsn, listener._dsn = listener._dsn, "postgresql://postgres@127.0.0.1:1/none"
     async with seeded_db.session() as session:
         await session.execute(text("SELECT pg_terminate_backend(:pid)"), {"pid": pid})
     await wait_for(lambda: not listener.connected)
@@ -81,7 +84,9 @@ async def test_without_the_listener_the_cache_is_bypassed_until_it_reconnects(
     for _ in range(3):
         await reader.client.data(CATALOGUE)
     assert reader.cache.hits == hits  # executed every time
+    assert not listener.connected
 
+    listener._dsn = reachable_dsn
     await wait_for(lambda: listener.connected)
     await reader.client.data(CATALOGUE)
     await reader.client.data(CATALOGUE)

@@ -19,9 +19,11 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.errors import DatabaseUnavailableError
+from modeldesk.queue.admission import admit_call
 from modeldesk.queue.jobs import JobServices, ProbeJobHandler, database_retry_delay
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.runs import get_run
+from modeldesk.runs.probe_records import QueueJob
 from modeldesk.runs.step_outcome import MAX_INTERNAL_ERRORS, StepOutcome
 from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run
 
@@ -31,14 +33,21 @@ class RecordingStep:
 
     def __init__(self, outcome: StepOutcome | Exception | None = None) -> None:
         self.calls: list[int] = []
+        self.jobs: list[QueueJob | None] = []
         self.outcome = outcome
         self.started = asyncio.Event()
         self.release = asyncio.Event()
 
     async def __call__(
-        self, db: Database, settings: Settings, client: httpx.AsyncClient, item_id: int
+        self,
+        db: Database,
+        settings: Settings,
+        client: httpx.AsyncClient,
+        item_id: int,
+        job: QueueJob | None,
     ) -> StepOutcome:
         self.calls.append(item_id)
+        self.jobs.append(job)
         self.started.set()
         if self.outcome is None:
             await self.release.wait()  # a call that takes until released
@@ -63,35 +72,55 @@ def _handler(
     return ProbeJobHandler(services, provider)
 
 
-async def test_an_admitted_probe_runs_its_step(
+async def test_a_probe_step_runs_for_its_queue_job(
     services: JobServices, provider: ProviderLimits
 ) -> None:
     step = RecordingStep(StepOutcome("done", provider.provider_id))
     await _handler(services, provider, step)(picked_job({"probe_id": 42}))
     assert step.calls == [42]
+    assert step.jobs == [QueueJob(job_id=1, provider_id=provider.provider_id)]
 
 
-async def test_a_full_minute_window_requeues_without_calling(
-    services: JobServices, provider: ProviderLimits
+async def _pending_probe(
+    db: Database, admin: Principal, provider: ProviderLimits
+) -> tuple[int, int]:
+    """A run of one probe on the provider: (run id, probe id)."""
+    models = (await models_by_provider_ids(db, [provider.provider_id]))[provider.provider_id]
+    run = await queue_probe_run(db, admin, models, 1)
+    async with db.session() as session:
+        probe_id = await session.scalar(select(Probe.id).where(Probe.run_id == run.id))
+    assert probe_id is not None
+    return run.id, probe_id
+
+
+async def _probe_state(db: Database, probe_id: int) -> tuple[str, int]:
+    async with db.session() as session:
+        probe = await session.get(Probe, probe_id)
+    assert probe is not None
+    return probe.state, probe.attempts
+
+
+async def test_a_full_minute_window_requeues_without_claiming(
+    db: Database, admin: Principal, services: JobServices, provider: ProviderLimits
 ) -> None:
-    step = RecordingStep(StepOutcome("done", provider.provider_id))
-    handler = _handler(services, provider, step)
-    await handler(picked_job({"probe_id": 1}))
+    _, probe_id = await _pending_probe(db, admin, provider)
+    assert (await admit_call(services.gate_pool, provider.provider_id)).admitted  # 1 per minute
+    handler = ProbeJobHandler(services, provider)  # the real step: admission comes with the claim
     with pytest.raises(RetryRequested) as retry:
-        await handler(picked_job({"probe_id": 2}))
+        await handler(picked_job({"probe_id": probe_id}))
     assert timedelta(seconds=58) < retry.value.delay <= timedelta(seconds=60)
-    assert step.calls == [1]
+    assert await _probe_state(db, probe_id) == ("PENDING", 0)
 
 
 async def test_a_disabled_providers_probe_waits_for_the_next_refresh(
     db: Database, admin: Principal, services: JobServices, provider: ProviderLimits
 ) -> None:
+    _, probe_id = await _pending_probe(db, admin, provider)
     await update_provider(db, admin, provider.provider_id, ProviderUpdate.parse(is_enabled=False))
-    step = RecordingStep(StepOutcome("done", provider.provider_id))
     with pytest.raises(RetryRequested) as retry:
-        await _handler(services, provider, step)(picked_job({"probe_id": 1}))
+        await ProbeJobHandler(services, provider)(picked_job({"probe_id": probe_id}))
     assert retry.value.delay == timedelta(seconds=services.settings.limits_refresh_seconds)
-    assert step.calls == []
+    assert await _probe_state(db, probe_id) == ("PENDING", 0)
 
 
 async def test_a_rate_limited_probe_holds_its_provider(
@@ -141,11 +170,7 @@ async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failu
     await update_provider(
         db, admin, provider.provider_id, ProviderUpdate.parse(requests_per_minute=10)
     )
-    models = (await models_by_provider_ids(db, [provider.provider_id]))[provider.provider_id]
-    run = await queue_probe_run(db, admin, models, 1)
-    async with db.session() as session:
-        probe_id = await session.scalar(select(Probe.id).where(Probe.run_id == run.id))
-    assert probe_id is not None
+    run_id, probe_id = await _pending_probe(db, admin, provider)
     bug = DBAPIError("INSERT", None, UniqueViolationError("duplicate key"))
     handler = _handler(services, provider, RecordingStep(bug))
     delays = []
@@ -161,7 +186,7 @@ async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failu
     assert probe is not None
     assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "PROVIDER_ERROR", True)
     assert probe.error_message is not None and "DBAPIError" in probe.error_message
-    finished = await get_run(db, run.id)
+    finished = await get_run(db, run_id)
     assert (finished.status, finished.failed, finished.total) == ("FAILED", 1, 1)
 
 

@@ -13,7 +13,9 @@ import asyncpg
 import pytest
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
+from pgqueuer.domain import models
 from pgqueuer.domain.models import Job
+from pgqueuer.domain.settings import db_settings
 from queue_support import concurrency_limit
 
 from modeldesk.db.job_queue import enqueue_jobs
@@ -186,3 +188,41 @@ async def test_a_session_driver_lets_bugs_through(gate_pool: asyncpg.Pool) -> No
     with pytest.raises(asyncpg.UndefinedTableError):
         await driver.fetch("SELECT * FROM no_such_table")
     assert not driver.lost.is_set()
+
+
+async def test_a_freed_slot_wakes_only_the_worker_that_freed_it(
+    db: Database, gate_pool: asyncpg.Pool
+) -> None:
+    """Another worker's finished job is not heard; a job this worker ends wakes its loop."""
+    driver = SessionDriver(gate_pool)
+    heard: list[models.AnyEvent] = []
+    await driver.add_listener(
+        db_settings().channel,
+        lambda payload: heard.append(models.AnyEvent.model_validate_json(payload)),
+    )
+    manager = _manager(gate_pool, limit=1)
+    try:
+        await _queue(db, 2)
+        await _eventually_heard(heard, 1)
+        (job,) = await _pick(manager)
+        await FinishedJobs(manager.queries).finish(job)  # another worker's: a NOTIFY of a delete
+        await _queue(db, 1)
+        await _eventually_heard(heard, 2)
+        driver.wake_dequeue()
+        assert len(heard) == 3
+    finally:
+        await driver.__aexit__(None, None, None)
+    operations = [
+        event.root.operation for event in heard if isinstance(event.root, models.TableChangedEvent)
+    ]
+    assert operations == ["insert", "insert", "delete"]
+
+
+async def _eventually_heard(heard: list[models.AnyEvent], count: int) -> None:
+    for _ in range(200):
+        if len(heard) >= count:
+            await asyncio.sleep(0.1)  # and nothing more arrives meanwhile
+            assert len(heard) == count
+            return
+        await asyncio.sleep(0.01)
+    raise AssertionError(f"heard {len(heard)} notifications, not {count}")

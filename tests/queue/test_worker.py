@@ -63,11 +63,14 @@ async def test_a_cancelled_run_starts_no_new_calls(
 
     await cancel_run(db, admin, run.id)
     started = _calls(sim, provider.name)
-    await asyncio.sleep(1.0)  # several call lengths: time enough for a wrong start
 
+    async def nothing_left_to_start() -> bool:
+        return _in_flight(sim, provider.name) == 0 and await _queue_rows(db) == []
+
+    # With no job left in the queue and no call in flight, nothing can start a call.
+    await eventually(nothing_left_to_start, what="the queue emptied")
     assert _calls(sim, provider.name) == started
     assert (await wait_for_run(db, run.id, within=5)).status == "CANCELLED"
-    assert await _queue_rows(db) == []
 
 
 async def test_stopping_past_the_grace_gives_jobs_back_to_the_queue(

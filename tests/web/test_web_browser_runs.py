@@ -5,11 +5,10 @@ from __future__ import annotations
 
 import asyncio
 from collections.abc import AsyncIterator, Iterator
-from pathlib import Path
 
 import pytest
 from playwright.async_api import BrowserContext, Page, expect
-from web_browser import SignedInPage, sign_in
+from web_browser import SignedInPage, save_screenshot, sign_in
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelCreate, ProviderCreate, create_model, create_provider
@@ -31,7 +30,6 @@ from modeldesk.testing import Simulator
 from modeldesk.testing.live_server import LiveServer
 from modeldesk.web.rendering import format_usd
 
-SCREENSHOTS = Path(__file__).resolve().parents[2] / "docs" / "screenshots"
 KEY_VARIABLE = "SIMLAB_API_KEY"
 TIMES = "\N{MULTIPLICATION SIGN}"
 
@@ -137,8 +135,7 @@ async def test_create_a_run_and_watch_it_complete(
     await deep.check()
     await expect(estimate).to_contain_text(f"for 6 probes (3 scenarios {TIMES} 2 models)")
 
-    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
-    await page.screenshot(path=SCREENSHOTS / "new-run.png", full_page=True)
+    await save_screenshot(page, "new-run.png")
     await builder.get_by_role("button", name="Start run").click()
     await page.wait_for_url("**/runs/*?created=1")
     (run,) = await list_runs(simlab)
@@ -149,7 +146,7 @@ async def test_create_a_run_and_watch_it_complete(
     await expect(page.locator(".transcripts-table tbody tr")).to_have_count(6)
     await _expect_costs(page, simlab, run.id)
     await expect(page.get_by_role("button", name="Cancel run")).to_have_count(0)
-    await page.screenshot(path=SCREENSHOTS / "run-details.png", full_page=True)
+    await save_screenshot(page, "run-details.png")
 
 
 async def test_the_run_list_follows_a_moving_run(
@@ -179,7 +176,7 @@ async def test_the_run_list_follows_a_moving_run(
     await expect(row.locator(".progress-figures")).to_have_text("8/8 · 1 failed")
     breakdown = await cost_breakdown(simlab, run.id)
     await expect(row).to_contain_text(format_usd(breakdown.total_cost))
-    await page.screenshot(path=SCREENSHOTS / "runs-list.png", full_page=True)
+    await save_screenshot(page, "runs-list.png")
 
     await row.get_by_role("link", name=f"#{run.id}").click()
     (failed,) = [t for t in await _transcripts(simlab, run.id) if t.status == "FAILED"]

@@ -91,15 +91,23 @@ async def test_defaults_are_preselected_and_deprecated_models_are_not_offered(
     assert "Greetings — 2 scenarios" in html
 
 
-async def test_the_estimate_follows_the_selection(admin_ui: UiClient, seeded_db: Database) -> None:
+async def test_the_estimate_follows_the_selection(
+    admin_ui: UiClient, seeded_db: Database, monkeypatch: pytest.MonkeyPatch
+) -> None:
     definition_id = await _definition(seeded_db)
     response = await admin_ui.get(
         "/runs/estimate", params={"definitionId": definition_id, "models": ["1", "2"]}
     )
     assert "Estimated cost <strong>$0.012009</strong> for 4 probes" in response.text
     assert "<code>openai/gpt-5.1</code>" in response.text
+    assert "No model is ticked" not in response.text
+    # None ticked is the service's "no models given": the defaults, or why there are none.
     none = await admin_ui.get("/runs/estimate", params={"definitionId": definition_id})
-    assert "Select at least one model." in none.text
+    assert "No estimate: No models were given, and no enabled provider" in none.text
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test")
+    defaults = await admin_ui.get("/runs/estimate", params={"definitionId": definition_id})
+    assert "No model is ticked, so the run targets each enabled provider" in defaults.text
+    assert "for 2 probes" in defaults.text and "<code>openai/gpt-5-mini</code>" in defaults.text
     bad = await admin_ui.get(
         "/runs/estimate",
         params={"definitionId": definition_id, "models": "1", "samplePercentage": "0"},
@@ -133,8 +141,20 @@ async def test_a_refused_run_keeps_the_selection_and_says_why(
     assert "These models cannot be used: openai/gpt-5.1 (GPT-5.1) is deprecated." in response.text
     empty = await admin_ui.act("/runs", {"definitionId": str(definition_id)})
     assert empty.status_code == 422
-    assert 'id="run-models-error">Select at least one model.' in empty.text
+    assert 'id="run-models-error">No models were given, and no enabled provider' in empty.text
     assert await list_runs(seeded_db) == []
+
+
+async def test_a_run_with_no_model_ticked_targets_the_defaults(
+    admin_ui: UiClient, seeded_db: Database, openai_key: None
+) -> None:
+    definition_id = await _definition(seeded_db)
+    response = await admin_ui.act("/runs", {"definitionId": str(definition_id)})
+    (run,) = await list_runs(seeded_db)
+    assert response.headers["HX-Redirect"] == f"/runs/{run.id}?created=1"
+    assert run.total == 2
+    page = (await admin_ui.get(f"/runs/{run.id}")).text
+    assert "<code>openai/gpt-5-mini</code>" in page
 
 
 async def test_a_viewer_can_price_but_not_start_a_run(

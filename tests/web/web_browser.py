@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import asyncio
+import os
 import re
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from playwright.async_api import BrowserContext, ConsoleMessage, Page
 
@@ -73,3 +75,15 @@ async def in_process_worker(settings: Settings) -> AsyncIterator[None]:
         shutdown.set()
         await asyncio.wait_for(task, timeout=30)
         await db.dispose()
+
+
+async def save_screenshot(page: Page, name: str, *, full_page: bool = True) -> None:
+    """Photograph the page for the docs, only under `make screenshots`.
+
+    That target sets `MODELDESK_SCREENSHOTS_DIR`; a plain test run leaves the tree clean.
+    """
+    directory = os.environ.get("MODELDESK_SCREENSHOTS_DIR")
+    if not directory:
+        return
+    # Playwright creates the directory.
+    await page.screenshot(path=Path(directory) / name, full_page=full_page)

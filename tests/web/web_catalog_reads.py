@@ -8,9 +8,13 @@ from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmModelPriceVersion, LlmProvider
 
 
-async def model_row(db: Database, model_id: str) -> LlmModel:
+async def find_model_row(db: Database, model_id: str) -> LlmModel | None:
     async with db.session() as session:
-        row = await session.scalar(select(LlmModel).where(LlmModel.model_id == model_id))
+        return await session.scalar(select(LlmModel).where(LlmModel.model_id == model_id))
+
+
+async def model_row(db: Database, model_id: str) -> LlmModel:
+    row = await find_model_row(db, model_id)
     assert row is not None, model_id
     return row
 

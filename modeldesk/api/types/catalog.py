@@ -1,8 +1,8 @@
 """Providers, models and price versions as GraphQL types.
 
-Scalar fields are copied from the row when the object is built; every nested
-field goes through a per-request DataLoader so a list never costs a query per row.
-Prices leave the service as exact Decimals and become JSON numbers only here.
+Scalar fields are copied from the row when the object is built (`object_from_row`,
+which also turns Decimal prices into JSON numbers); every nested field goes
+through a per-request DataLoader so a list never costs a query per row.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from modeldesk.api.inputs import (
     REFERENCE_PROVIDER,
 )
 from modeldesk.api.loaders import load_models_of_providers, load_price_history, load_providers
+from modeldesk.api.row_objects import object_from_row
 from modeldesk.api.types.prices import LongContextTierType, price
-from modeldesk.catalog.price_sets import quote_of
-from modeldesk.catalog.reference_prices import reference_provider_of
+from modeldesk.catalog import quote_of, reference_provider_of
 from modeldesk.db import tables
 
 
@@ -42,15 +42,11 @@ class LlmModelPriceVersionType:
 
     @classmethod
     def from_row(cls, row: tables.LlmModelPriceVersion) -> LlmModelPriceVersionType:
-        return cls(
+        return object_from_row(
+            cls,
+            row,
             id=to_id(row.id),
-            cost_input_per_million=price(row.cost_input_per_million),
-            cost_output_per_million=price(row.cost_output_per_million),
-            cost_cached_input_per_million=price(row.cost_cached_input_per_million),
-            cost_cache_write_per_million=price(row.cost_cache_write_per_million),
             long_context_tier=LongContextTierType.from_tier(quote_of(row).long_context_tier),
-            effective_from=row.effective_from,
-            effective_until=row.effective_until,
         )
 
 
@@ -77,20 +73,13 @@ class LlmModelType:
     def from_row(
         cls, row: tables.LlmModel, provider: tables.LlmProvider | None = None
     ) -> LlmModelType:
-        return cls(
+        return object_from_row(
+            cls,
+            row,
             id=to_id(row.id),
             provider_id=to_id(row.provider_id),
-            model_id=row.model_id,
-            display_name=row.display_name,
-            cost_input_per_million=price(row.cost_input_per_million),
-            cost_output_per_million=price(row.cost_output_per_million),
-            cost_cached_input_per_million=price(row.cost_cached_input_per_million),
-            cost_cache_write_per_million=price(row.cost_cache_write_per_million),
             long_context_tier=LongContextTierType.from_tier(quote_of(row).long_context_tier),
             status=enums.ModelStatus(row.status),
-            is_default=row.is_default,
-            created_at=row.created_at,
-            updated_at=row.updated_at,
             row=row,
             provider_row=provider,
         )
@@ -142,21 +131,14 @@ class LlmProviderType:
 
     @classmethod
     def from_row(cls, row: tables.LlmProvider) -> LlmProviderType:
-        return cls(
+        return object_from_row(
+            cls,
+            row,
             id=to_id(row.id),
-            name=row.name,
-            display_name=row.display_name,
-            max_parallel_requests=row.max_parallel_requests,
-            requests_per_minute=row.requests_per_minute,
-            is_enabled=row.is_enabled,
             api_style=enums.ApiStyle(row.api_style),
-            base_url=row.base_url,
-            api_key_env=row.api_key_env,
             default_cost_input_per_million=price(row.default_input_price),
             default_cost_output_per_million=price(row.default_output_price),
             reference_provider=reference_provider_of(row),
-            created_at=row.created_at,
-            updated_at=row.updated_at,
             row=row,
         )
 

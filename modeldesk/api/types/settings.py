@@ -9,6 +9,7 @@ from strawberry.scalars import JSON
 
 from modeldesk import catalog
 from modeldesk.api.ids import to_id
+from modeldesk.api.row_objects import object_from_row
 from modeldesk.api.types.catalog import LlmModelType, LlmProviderType
 from modeldesk.db import tables
 
@@ -22,9 +23,7 @@ class SystemSettingType:
 
     @classmethod
     def from_row(cls, row: tables.SystemSetting) -> SystemSettingType:
-        return cls(
-            key=row.key, value=row.value, created_at=row.created_at, updated_at=row.updated_at
-        )
+        return object_from_row(cls, row)
 
 
 @strawberry.type(
@@ -41,13 +40,12 @@ class InfraModelType:
 
     @classmethod
     def from_resolution(cls, resolution: catalog.InfraModelResolution) -> InfraModelType:
-        return cls(
-            purpose=resolution.purpose,
+        return object_from_row(
+            cls,
+            resolution,
             model=LlmModelType.from_row(resolution.model, resolution.provider),
             provider=LlmProviderType.from_row(resolution.provider),
             configured=None if resolution.configured is None else JSON(resolution.configured),
-            is_fallback=resolution.is_fallback,
-            reason=resolution.reason,
         )
 
 
@@ -64,16 +62,7 @@ class AuditEntryType:
 
     @classmethod
     def from_row(cls, row: tables.AuditEntry) -> AuditEntryType:
-        return cls(
-            id=to_id(row.id),
-            actor=row.actor,
-            action=row.action,
-            entity_type=row.entity_type,
-            entity_id=row.entity_id,
-            before=row.before,
-            after=row.after,
-            created_at=row.created_at,
-        )
+        return object_from_row(cls, row, id=to_id(row.id))
 
 
 @strawberry.type(name="AuditLogPage", description="Audit entries, newest first.")
