@@ -86,9 +86,14 @@
   document.addEventListener("openDialog", (event) => openDialog(document.getElementById(event.detail.id)));
   document.addEventListener("closeDialogs", closeDialogs);
 
-  document.addEventListener("htmx:afterSettle", () => {
+  document.addEventListener("htmx:afterSettle", (event) => {
     const open = document.querySelector("dialog[open]");
-    const invalid = open && open.querySelector("[aria-invalid='true']");
+    const settled = event.target;
+    // Only the answer that brought the errors moves focus: a later load inside the
+    // dialog (the reference picker) must not pull it from a field being typed in.
+    const invalid =
+      open && settled instanceof Element && open.contains(settled) &&
+      settled.querySelector("[aria-invalid='true']");
     if (invalid) invalid.focus();
     expireSuccess();
   });
