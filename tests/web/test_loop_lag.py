@@ -19,7 +19,7 @@ import gc
 import logging
 import sys
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import httpx
 from web_ui_client import UiClient
@@ -32,23 +32,20 @@ from modeldesk.testing.transcript_fill import filled_run
 logger = logging.getLogger(__name__)
 
 MAX_LAG_MS = 100.0
+TRACED_SLOWDOWN = 4
 TICK = 0.01
 PAGE = """query($id: ID!) { run(id: $id) { transcriptCount transcripts(limit: 500) {
   id status response inputTokens outputTokens estimatedCost costSnapshot
   scenario { text } model { modelId } } } }"""
 
 
-@contextlib.contextmanager
-def untraced() -> Iterator[None]:
-    """No tracer on this thread while timing: coverage's makes this code about 4 times
-    slower (27 ms becomes 110 ms here), and the budget is for the code as it ships.
-    Under xdist a worker may run two coverage tracers, so the thread's is what stops."""
-    tracer = sys.gettrace()
-    sys.settrace(None)
-    try:
-        yield
-    finally:
-        sys.settrace(tracer)
+def lag_budget_ms() -> float:
+    """SPEC's 100 ms for the code as it ships. Under a tracer (coverage, in `make test`)
+    the same code runs about 4 times slower (27 ms became 110 ms here), so the test
+    allows 4 times as much; the plain test run holds the code to 100 ms itself.
+    (Taking the tracer off around the timing was tried: a later test in the same
+    process then hung, so the tracer stays on.)"""
+    return MAX_LAG_MS * (TRACED_SLOWDOWN if sys.gettrace() is not None else 1)
 
 
 @contextlib.asynccontextmanager
@@ -85,8 +82,7 @@ async def test_the_heaviest_requests_never_hold_the_loop_100_ms(
     bearer = {"Authorization": f"Bearer {admin_ui.token}"}
     freeze_startup_objects()
     try:
-        with untraced():
-            await _measure(http, bearer, big)
+        await _measure(http, bearer, big)
     finally:
         gc.unfreeze()  # the rest of the session collects as before
 
@@ -98,17 +94,17 @@ async def _measure(http: httpx.AsyncClient, bearer: dict[str, str], big: int) ->
         )
     assert page.status_code == 200 and len(page.json()["data"]["run"]["transcripts"]) == 500
     logger.warning("loop lag: page of 500 transcripts %.0f ms", worst[0])
-    assert worst[0] < MAX_LAG_MS, f"a page of 500 transcripts held the loop {worst[0]:.0f} ms"
+    assert worst[0] < lag_budget_ms(), f"a page of 500 transcripts held the loop {worst[0]:.0f} ms"
 
     async with lag_watch() as worst:
         export = await http.get(f"/runs/{big}/transcripts.jsonl")
     assert export.status_code == 200 and export.text.count("\n") == 10_000
     logger.warning("loop lag: export of 10,000 transcripts %.0f ms", worst[0])
-    assert worst[0] < MAX_LAG_MS, f"the export held the loop {worst[0]:.0f} ms"
+    assert worst[0] < lag_budget_ms(), f"the export held the loop {worst[0]:.0f} ms"
 
     async with lag_watch() as worst:
         runs_page = await http.get("/runs")
         run_page = await http.get(f"/runs/{big}")
     assert runs_page.status_code == run_page.status_code == 200
     logger.warning("loop lag: /runs and /runs/<id> %.0f ms", worst[0])
-    assert worst[0] < MAX_LAG_MS, f"/runs and /runs/<id> held the loop {worst[0]:.0f} ms"
+    assert worst[0] < lag_budget_ms(), f"/runs and /runs/<id> held the loop {worst[0]:.0f} ms"
