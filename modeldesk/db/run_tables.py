@@ -31,17 +31,13 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modeldesk.db.tables import Base
+from modeldesk.db.tables import Base, one_of
 from modeldesk.enums import ExpansionStatus, ProbeState, RunStatus, TranscriptStatus
 
 RUN_STATUSES = tuple(status.value for status in RunStatus)
 PROBE_STATES = tuple(state.value for state in ProbeState)
 TRANSCRIPT_STATUSES = tuple(status.value for status in TranscriptStatus)
 EXPANSION_STATUSES = tuple(status.value for status in ExpansionStatus)
-
-
-def _one_of(column: str, values: tuple[str, ...]) -> str:
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
 def _now() -> Mapped[datetime]:
@@ -61,7 +57,7 @@ class Definition(Base):
     __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(
-            "expansion_status IS NULL OR " + _one_of("expansion_status", EXPANSION_STATUSES),
+            "expansion_status IS NULL OR " + one_of("expansion_status", EXPANSION_STATUSES),
             name="expansion_status_known",
         ),
         CheckConstraint(
@@ -120,7 +116,7 @@ class Run(Base):
     __tablename__ = "runs"
     __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
-        CheckConstraint(_one_of("status", RUN_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", RUN_STATUSES), name="status_known"),
         CheckConstraint(
             "sample_percentage > 0 AND sample_percentage <= 100", name="sample_percentage_range"
         ),
@@ -187,7 +183,7 @@ class Probe(Base):
     __tablename__ = "probes"
     __table_args__ = (
         UniqueConstraint("run_id", "scenario_id", "model_id", name="uq_probes_run_scenario_model"),
-        CheckConstraint(_one_of("state", PROBE_STATES), name="state_known"),
+        CheckConstraint(one_of("state", PROBE_STATES), name="state_known"),
         CheckConstraint(
             "attempts >= 0 AND rate_limit_retries >= 0 AND transient_retries >= 0",
             name="counters_non_negative",
@@ -246,7 +242,7 @@ class Transcript(Base):
         UniqueConstraint(
             "run_id", "scenario_id", "model_id", name="uq_transcripts_run_scenario_model"
         ),
-        CheckConstraint(_one_of("status", TRANSCRIPT_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", TRANSCRIPT_STATUSES), name="status_known"),
         CheckConstraint(
             "input_tokens >= 0 AND output_tokens >= 0 AND cached_input_tokens >= 0"
             " AND reasoning_tokens >= 0",

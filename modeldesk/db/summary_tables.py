@@ -30,11 +30,11 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modeldesk.db.tables import Base
+from modeldesk.db.tables import Base, one_of
 from modeldesk.enums import InfraWorkStatus
 
 INFRA_WORK_STATUSES = tuple(status.value for status in InfraWorkStatus)
-_STATUS_KNOWN = f"status IN ({', '.join(repr(v) for v in INFRA_WORK_STATUSES)})"
+_STATUS_KNOWN = one_of("status", INFRA_WORK_STATUSES)
 
 
 def _zero() -> Mapped[int]:

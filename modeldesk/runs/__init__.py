@@ -11,7 +11,7 @@ Definitions and scenarios:
 Runs:
     create_run, cancel_run, estimate_run_cost, cost_breakdown,
     cost_breakdowns_by_run_ids, list_runs, find_run, get_run, runs_by_ids,
-    run_models_by_run_ids, transcripts_by_run_ids, first_transcripts,
+    run_models_by_run_ids, first_transcripts,
     scenario_counts_by_definition_ids, probes_by_ids, run_progress,
     select_models
 Run control: pause_run, resume_run, retry_failed_probes, retryable_failure_counts,
@@ -82,7 +82,6 @@ from modeldesk.runs.queries import (
     run_progress,
     runs_by_ids,
     scenario_counts_by_definition_ids,
-    transcripts_by_run_ids,
 )
 from modeldesk.runs.rubrics import set_definition_rubric
 from modeldesk.runs.run_control import (
@@ -181,7 +180,6 @@ __all__ = [
     "transcript_counts",
     "transcript_export",
     "transcript_pages",
-    "transcripts_by_run_ids",
     "unavailable_error",
     "upload_scenarios",
 ]

@@ -76,14 +76,6 @@ async def run_models_by_run_ids(db: Database, run_ids: Sequence[int]) -> dict[in
     return await rows_grouped_by(db, RunModel.run_id, run_ids, in_given_order)
 
 
-async def transcripts_by_run_ids(
-    db: Database, run_ids: Sequence[int]
-) -> dict[int, list[Transcript]]:
-    """Each run's transcripts (successes and recorded failures), oldest first."""
-    oldest_first = select(Transcript).order_by(Transcript.id)
-    return await rows_grouped_by(db, Transcript.run_id, run_ids, oldest_first)
-
-
 async def first_transcripts(db: Database, run_id: int, limit: int) -> list[Transcript]:
     """One run's oldest `limit` transcripts: a page shows a few, never all 10,000."""
     async with db.session() as session:

@@ -10,12 +10,13 @@ import asyncio
 import time
 from collections.abc import Sequence
 
-from sqlalchemy import text
+from sqlalchemy import select, text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelCreate, ProviderCreate, create_model, create_provider
 from modeldesk.db.job_queue import decode_payload
-from modeldesk.db.run_tables import Definition, Run
+from modeldesk.db.reads import rows_grouped_by
+from modeldesk.db.run_tables import Definition, Run, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
 from modeldesk.enums import FINISHED_RUN_STATUSES
@@ -125,3 +126,12 @@ async def wait_for_run(db: Database, run_id: int, within: float = 60.0) -> Run:
                 f"{run.completed} completed, {run.failed} failed of {run.total}"
             )
         await asyncio.sleep(0.02)
+
+
+async def transcripts_by_run_ids(
+    db: Database, run_ids: Sequence[int]
+) -> dict[int, list[Transcript]]:
+    """Each run's transcripts, oldest first, all of them: for tests of small runs only
+    (the product reads them in pages, `runs.transcript_pages`)."""
+    oldest_first = select(Transcript).order_by(Transcript.id)
+    return await rows_grouped_by(db, Transcript.run_id, run_ids, oldest_first)

@@ -26,9 +26,9 @@ from modeldesk.runs import (
     create_run,
     estimate_run_cost,
     get_run,
-    transcripts_by_run_ids,
 )
 from modeldesk.testing import Outcome, Simulator
+from modeldesk.testing.probe_runs import transcripts_by_run_ids
 
 MODELS = ["openai/gpt-5-mini", "anthropic/claude-haiku-4-5"]
 

@@ -20,10 +20,10 @@ from modeldesk.runs import (
     create_definition,
     create_run,
     transcript_export,
-    transcripts_by_run_ids,
 )
 from modeldesk.runs.export import COLUMNS, PAGE_SIZE
 from modeldesk.testing import Outcome, Simulator
+from modeldesk.testing.probe_runs import transcripts_by_run_ids
 
 # Quotes, commas, a line break and non-ASCII: what hand-written quoting gets wrong.
 AWKWARD = 'Say "hi", then\na line; café ☕'

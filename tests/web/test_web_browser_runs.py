@@ -24,10 +24,10 @@ from modeldesk.runs import (
     create_run,
     list_definitions,
     list_runs,
-    transcripts_by_run_ids,
 )
 from modeldesk.testing import Simulator
 from modeldesk.testing.live_server import LiveServer
+from modeldesk.testing.probe_runs import transcripts_by_run_ids
 from modeldesk.web.rendering import format_usd
 
 KEY_VARIABLE = "SIMLAB_API_KEY"
