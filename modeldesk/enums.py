@@ -87,3 +87,7 @@ class InfraWorkStatus(StrEnum):
     RUNNING = "RUNNING"
     COMPLETED = "COMPLETED"
     FAILED = "FAILED"
+
+
+# A summary or analysis still to be done (or being done).
+UNFINISHED_INFRA_WORK_STATUSES = (InfraWorkStatus.PENDING, InfraWorkStatus.RUNNING)

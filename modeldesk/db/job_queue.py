@@ -30,6 +30,8 @@ from pgqueuer.adapters.persistence.qb import QueryQueueBuilder
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.db.session import session_driver_connection
+from modeldesk.db.sql_values import sql_value
+from modeldesk.enums import ProbeState
 
 PROBE_ENTRYPOINT_PREFIX = "probe."
 EXPANSION_ENTRYPOINT = "expand_scenarios"
@@ -97,8 +99,8 @@ if _ENQUEUE_PROBES_SQL == _ENQUEUE_SQL:
 # rows would take most of the time budget (measured: over 2 s of 5.7).
 _CANCEL_RUN_PROBES_SQL = f"""
 WITH cancelled AS (
-    UPDATE probes SET state = 'CANCELLED', finished_at = now()
-    WHERE run_id = $1 AND state = 'PENDING'
+    UPDATE probes SET state = {sql_value(ProbeState.CANCELLED)}, finished_at = now()
+    WHERE run_id = $1 AND state = {sql_value(ProbeState.PENDING)}
     RETURNING id
 ), discarded AS (
     DELETE FROM {_QUEUE_TABLE} AS job

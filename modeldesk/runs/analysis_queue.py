@@ -24,7 +24,8 @@ from sqlalchemy import text
 from modeldesk.catalog import resolve_infra_model
 from modeldesk.db.job_queue import enqueue_jobs, probe_entrypoint
 from modeldesk.db.session import Database
-from modeldesk.enums import InfraWorkStatus
+from modeldesk.db.sql_values import sql_list
+from modeldesk.enums import UNFINISHED_INFRA_WORK_STATUSES, UNFINISHED_RUN_STATUSES, InfraWorkStatus
 from modeldesk.errors import ModeldeskError
 from modeldesk.runs.analysis import record_report, store_figures
 from modeldesk.runs.summary_queue import queue_unjudged_summaries
@@ -36,13 +37,14 @@ ANALYSIS_PAYLOAD_KEY = "analysis_run_id"
 
 # A finished summarizing run, every probe recorded (each in-flight call
 # included), with no summary left to do and no analysis yet.
-_READY = """
+_SUMMARY_UNFINISHED = sql_list(UNFINISHED_INFRA_WORK_STATUSES)
+_READY = f"""
 SELECT r.id FROM runs r
 WHERE r.id = :run_id AND r.summarize
-  AND r.status NOT IN ('PENDING', 'RUNNING', 'PAUSED')
+  AND r.status NOT IN ({sql_list(UNFINISHED_RUN_STATUSES)})
   AND r.completed + r.failed + r.skipped + r.cancelled >= r.total
   AND NOT EXISTS (SELECT 1 FROM transcript_summaries s
-                  WHERE s.run_id = r.id AND s.status IN ('PENDING', 'RUNNING'))
+                  WHERE s.run_id = r.id AND s.status IN ({_SUMMARY_UNFINISHED}))
   AND NOT EXISTS (SELECT 1 FROM run_analyses a WHERE a.run_id = r.id)
 """
 _INSERT = """

@@ -31,7 +31,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.catalog import clean_price
 from modeldesk.db.session import Database
-from modeldesk.enums import RunStatus
+from modeldesk.db.sql_values import sql_list, sql_value
+from modeldesk.enums import ACTIVE_RUN_STATUSES, ProbeState, RunStatus, TranscriptStatus
 from modeldesk.errors import ErrorCode
 from modeldesk.llm import Usage, price_usage
 from modeldesk.runs.driver_connection import driver_connection
@@ -44,14 +45,17 @@ logger = logging.getLogger(__name__)
 MAX_COST_FIELD = "maxCost"
 SKIPPED_MESSAGE = "Not called: the run's budget cap (maxCost) was reached."
 
-_EXPECTED_USAGE = """
+_ACTIVE = sql_list(ACTIVE_RUN_STATUSES)
+_PROBE_RUNNING = sql_value(ProbeState.RUNNING)
+
+_EXPECTED_USAGE = f"""
 UPDATE run_models rm SET expected_input_tokens = h.input_tokens,
                          expected_output_tokens = h.output_tokens
 FROM (
     SELECT t.model_id, round(avg(t.input_tokens))::integer AS input_tokens,
            round(avg(t.output_tokens))::integer AS output_tokens
     FROM transcripts t
-    WHERE t.status = 'SUCCEEDED'
+    WHERE t.status = {sql_value(TranscriptStatus.SUCCEEDED)}
       AND t.model_id IN (SELECT model_id FROM run_models WHERE run_id = :run_id)
     GROUP BY t.model_id
 ) h
@@ -68,30 +72,33 @@ _RESERVE = f"""
 WITH run AS (
     UPDATE runs r SET
         reserved_cost = r.reserved_cost + CASE WHEN {_FITS} THEN $3::numeric ELSE 0 END,
-        status = CASE WHEN {_FITS} THEN r.status ELSE 'BUDGET_EXCEEDED' END,
+        status = CASE WHEN {_FITS} THEN r.status ELSE {sql_value(RunStatus.BUDGET_EXCEEDED)} END,
         finished_at = CASE WHEN {_FITS} THEN r.finished_at ELSE now() END
-    WHERE r.id = $2 AND r.status IN ('PENDING', 'RUNNING')
+    WHERE r.id = $2 AND r.status IN ({_ACTIVE})
       AND EXISTS (SELECT 1 FROM probes p WHERE p.id = $1 AND p.run_id = $2
-                  AND p.state = 'RUNNING')
+                  AND p.state = {_PROBE_RUNNING})
     RETURNING r.status
 ), held AS (
     UPDATE probes SET reserved_cost = $3::numeric
-    WHERE id = $1 AND (SELECT status FROM run) IN ('PENDING', 'RUNNING')
+    WHERE id = $1 AND (SELECT status FROM run) IN ({_ACTIVE})
 )
 SELECT status FROM run
 """
 
 # Probe rows first, then the run row, as everywhere else. Only the probe whose
 # call was refused (:probe_id) may be RUNNING; its reservation was never made.
-_SKIP = """
+_SKIP = f"""
 WITH skipped AS (
-    UPDATE probes SET state = 'SKIPPED', finished_at = now(), error_code = :code,
-                      error_message = :message, retryable = false, reserved_cost = NULL
-    WHERE run_id = :run_id AND (state = 'PENDING' OR (id = :probe_id AND state = 'RUNNING'))
+    UPDATE probes SET state = {sql_value(ProbeState.SKIPPED)}, finished_at = now(),
+                      error_code = :code, error_message = :message, retryable = false,
+                      reserved_cost = NULL
+    WHERE run_id = :run_id
+      AND (state = {sql_value(ProbeState.PENDING)} OR (id = :probe_id AND state = {_PROBE_RUNNING}))
     RETURNING id, scenario_id, model_id
 ), written AS (
     INSERT INTO transcripts (run_id, scenario_id, model_id, probe_id, status, error_code)
-    SELECT :run_id, scenario_id, model_id, id, 'SKIPPED', :code FROM skipped
+    SELECT :run_id, scenario_id, model_id, id, {sql_value(TranscriptStatus.SKIPPED)}, :code
+    FROM skipped
     ON CONFLICT DO NOTHING
     RETURNING probe_id
 ), counted AS (

@@ -39,7 +39,7 @@ from modeldesk.catalog import quote_from_columns
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.tables import PRICE_COLUMNS
-from modeldesk.enums import FINISHED_PROBE_STATES
+from modeldesk.enums import FINISHED_PROBE_STATES, ProbeState, TranscriptStatus
 from modeldesk.errors import NotFoundError
 from modeldesk.llm import CostSnapshot, PriceQuote, RetryState, fallback_quote
 from modeldesk.runs.driver_connection import driver_connection
@@ -146,8 +146,8 @@ async def claim_probe(
         raise NotFoundError(f"No probe with id {probe_id}.")
     if row["state"] in FINISHED_PROBE_STATES:
         return Skipped(row["provider_id"], f"already {row['state']}")
-    if row["claimed_state"] != "RUNNING":
-        waiting = row["run_status"] if row["claimed_state"] == "PENDING" else None
+    if row["claimed_state"] != ProbeState.RUNNING:
+        waiting = row["run_status"] if row["claimed_state"] == ProbeState.PENDING else None
         reason = f"run {row['run_id']} is {row['run_status']}"
         return Skipped(row["provider_id"], reason, row["run_id"], waiting)
     return ClaimedProbe(
@@ -186,7 +186,7 @@ async def _record(
 ) -> bool:
     """Transcript, final probe state and progress in one statement, and the end of the
     queue `job` when nothing follows it; False if the outcome was already there."""
-    state = "SUCCEEDED" if code is None else "FAILED"
+    state = TranscriptStatus.SUCCEEDED if code is None else TranscriptStatus.FAILED
     async with driver_connection(db) as connection:
         row = await connection.fetchrow(
             RECORD_SQL,
@@ -261,7 +261,7 @@ async def record_retry(
             code,
             message,
         )
-    return bool(new_state == "PENDING")
+    return bool(new_state == ProbeState.PENDING)
 
 
 async def count_internal_error(

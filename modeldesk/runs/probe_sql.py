@@ -20,25 +20,33 @@ to be delivered again.
 from __future__ import annotations
 
 from modeldesk.db.job_queue import finish_job_ctes
+from modeldesk.db.sql_values import sql_list, sql_value
 from modeldesk.db.tables import PRICE_COLUMNS
 from modeldesk.enums import (
     ACTIVE_RUN_STATUSES,
     FINISHED_PROBE_STATES,
     UNFINISHED_RUN_STATUSES,
     WAITING_RUN_STATUSES,
+    ProbeState,
+    RunStatus,
+    TranscriptStatus,
 )
 
-
-def _sql_list(values: tuple[str, ...]) -> str:
-    """A status group as SQL literals: the enums' own values, fixed at import, never input."""
-    return ", ".join(f"'{value}'" for value in values)
-
-
-_FINISHED = _sql_list(FINISHED_PROBE_STATES)
-_ACTIVE = _sql_list(ACTIVE_RUN_STATUSES)
-_KEPT = _sql_list(ACTIVE_RUN_STATUSES + WAITING_RUN_STATUSES)
-_WAITING = _sql_list(WAITING_RUN_STATUSES)
-_UNFINISHED = _sql_list(UNFINISHED_RUN_STATUSES)
+_FINISHED = sql_list(FINISHED_PROBE_STATES)
+_ACTIVE = sql_list(ACTIVE_RUN_STATUSES)
+_KEPT = sql_list(ACTIVE_RUN_STATUSES + WAITING_RUN_STATUSES)
+_WAITING = sql_list(WAITING_RUN_STATUSES)
+_UNFINISHED = sql_list(UNFINISHED_RUN_STATUSES)
+_PROBE_PENDING = sql_value(ProbeState.PENDING)
+_PROBE_RUNNING = sql_value(ProbeState.RUNNING)
+_PROBE_CANCELLED = sql_value(ProbeState.CANCELLED)
+_RUN_PENDING = sql_value(RunStatus.PENDING)
+_RUN_RUNNING = sql_value(RunStatus.RUNNING)
+_RUN_CANCELLED = sql_value(RunStatus.CANCELLED)
+# The outcome ($2) is written to the probe and the transcript alike: the two
+# vocabularies share SUCCEEDED and FAILED.
+_SUCCEEDED = sql_value(TranscriptStatus.SUCCEEDED)
+_FAILED = sql_value(TranscriptStatus.FAILED)
 # The model's prices and those of the version in force, as model_<column> and version_<column>.
 _MODEL_PRICES = ", ".join(f"m.{column} AS model_{column}" for column in PRICE_COLUMNS)
 _VERSION_PRICES = ", ".join(f"v.{column} AS version_{column}" for column in PRICE_COLUMNS)
@@ -55,8 +63,9 @@ WITH /*admission*/target AS (
     FOR UPDATE OF p
 ), claimed AS (
     UPDATE probes p SET
-        state = CASE WHEN t.run_status IN ({_ACTIVE}) THEN 'RUNNING'
-                     WHEN t.run_status IN ({_WAITING}) THEN 'PENDING' ELSE 'CANCELLED' END,
+        state = CASE WHEN t.run_status IN ({_ACTIVE}) THEN {_PROBE_RUNNING}
+                     WHEN t.run_status IN ({_WAITING}) THEN {_PROBE_PENDING}
+                     ELSE {_PROBE_CANCELLED} END,
         attempts = p.attempts + CASE WHEN t.run_status IN ({_ACTIVE}) THEN 1 ELSE 0 END,
         started_at = CASE WHEN t.run_status IN ({_ACTIVE})
                           THEN coalesce(p.started_at, now()) ELSE p.started_at END,
@@ -70,19 +79,19 @@ WITH /*admission*/target AS (
 ), counted AS (
     -- A probe cancelled here counts, unless its outcome was already recorded.
     SELECT count(*) AS cancelled FROM target t
-    WHERE t.run_status = 'CANCELLED' AND t.state NOT IN ({_FINISHED})
+    WHERE t.run_status = {_RUN_CANCELLED} AND t.state NOT IN ({_FINISHED})
       AND NOT EXISTS (SELECT 1 FROM transcripts x WHERE x.probe_id = t.id)
 ), run_moved AS (
     -- The first claim starts the run; the reservation of an interrupted call
     -- is released (the call reserves anew).
     UPDATE runs r SET
-        status = CASE WHEN r.status = 'PENDING' THEN 'RUNNING' ELSE r.status END,
-        started_at = CASE WHEN r.status = 'PENDING' THEN now() ELSE r.started_at END,
+        status = CASE WHEN r.status = {_RUN_PENDING} THEN {_RUN_RUNNING} ELSE r.status END,
+        started_at = CASE WHEN r.status = {_RUN_PENDING} THEN now() ELSE r.started_at END,
         cancelled = r.cancelled + c.cancelled,
         reserved_cost = r.reserved_cost - coalesce(t.held_cost, 0)
     FROM target t, counted c
     WHERE r.id = t.run_id AND t.state NOT IN ({_FINISHED})
-      AND (r.status = 'PENDING' OR t.held_cost IS NOT NULL OR c.cancelled > 0)
+      AND (r.status = {_RUN_PENDING} OR t.held_cost IS NOT NULL OR c.cancelled > 0)
 )
 SELECT /*admission_columns*/t.state, t.run_status, t.run_id, t.max_cost,
        rm.expected_input_tokens, rm.expected_output_tokens,
@@ -139,20 +148,21 @@ WITH probe AS (
 ), attempt AS (
     INSERT INTO probe_attempts (probe_id, started_at, error_code, message)
     SELECT id, call_started_at, $3::text, $4::text FROM probe
-    WHERE $2::text = 'FAILED' AND EXISTS (SELECT 1 FROM inserted)
+    WHERE $2::text = {_FAILED} AND EXISTS (SELECT 1 FROM inserted)
 ), run_moved AS (
     UPDATE runs r SET
-        completed = r.completed + CASE WHEN $2::text = 'SUCCEEDED' THEN 1 ELSE 0 END,
-        failed = r.failed + CASE WHEN $2::text = 'SUCCEEDED' THEN 0 ELSE 1 END,
+        completed = r.completed + CASE WHEN $2::text = {_SUCCEEDED} THEN 1 ELSE 0 END,
+        failed = r.failed + CASE WHEN $2::text = {_SUCCEEDED} THEN 0 ELSE 1 END,
         spent_cost = r.spent_cost + $11::numeric,
         reserved_cost = r.reserved_cost - coalesce((SELECT reserved_cost FROM probe), 0),
         status = CASE
             WHEN r.status IN ({_UNFINISHED})
                  AND r.completed + r.failed + r.skipped + r.cancelled + 1 >= r.total
-            THEN CASE WHEN r.cancelled > 0 THEN 'CANCELLED'
-                      WHEN r.skipped > 0 THEN 'BUDGET_EXCEEDED'
-                      WHEN $2::text = 'SUCCEEDED' OR r.completed > 0 THEN 'COMPLETED'
-                      ELSE 'FAILED' END
+            THEN CASE WHEN r.cancelled > 0 THEN {_RUN_CANCELLED}
+                      WHEN r.skipped > 0 THEN {sql_value(RunStatus.BUDGET_EXCEEDED)}
+                      WHEN $2::text = {_SUCCEEDED} OR r.completed > 0
+                      THEN {sql_value(RunStatus.COMPLETED)}
+                      ELSE {sql_value(RunStatus.FAILED)} END
             ELSE r.status END,
         finished_at = CASE
             WHEN r.status IN ({_UNFINISHED})
@@ -175,7 +185,7 @@ SELECT (SELECT count(*) FROM inserted) AS recorded,
 RETRY_SQL = f"""
 WITH moved AS (
     UPDATE probes p SET
-        state = CASE WHEN r.status IN ({_KEPT}) THEN 'PENDING' ELSE 'CANCELLED' END,
+        state = CASE WHEN r.status IN ({_KEPT}) THEN {_PROBE_PENDING} ELSE {_PROBE_CANCELLED} END,
         finished_at = CASE WHEN r.status IN ({_KEPT}) THEN p.finished_at ELSE now() END,
         rate_limit_retries = CASE WHEN r.status IN ({_KEPT}) THEN $2 ELSE p.rate_limit_retries END,
         transient_retries = CASE WHEN r.status IN ({_KEPT}) THEN $3 ELSE p.transient_retries END,
@@ -184,17 +194,17 @@ WITH moved AS (
         retryable = CASE WHEN r.status IN ({_KEPT}) THEN true ELSE p.retryable END,
         reserved_cost = NULL
     FROM runs r, probes old
-    WHERE p.id = $1 AND r.id = p.run_id AND old.id = p.id AND p.state = 'RUNNING'
+    WHERE p.id = $1 AND r.id = p.run_id AND old.id = p.id AND p.state = {_PROBE_RUNNING}
     RETURNING p.state, p.run_id, old.reserved_cost AS held_cost, old.call_started_at
 ), attempt AS (
     INSERT INTO probe_attempts (probe_id, started_at, error_code, message)
     SELECT $1, call_started_at, $4, $5 FROM moved
 ), run_moved AS (
     UPDATE runs r SET
-        cancelled = r.cancelled + CASE WHEN m.state = 'CANCELLED' THEN 1 ELSE 0 END,
+        cancelled = r.cancelled + CASE WHEN m.state = {_PROBE_CANCELLED} THEN 1 ELSE 0 END,
         reserved_cost = r.reserved_cost - coalesce(m.held_cost, 0)
     FROM moved m
-    WHERE r.id = m.run_id AND (m.state = 'CANCELLED' OR m.held_cost IS NOT NULL)
+    WHERE r.id = m.run_id AND (m.state = {_PROBE_CANCELLED} OR m.held_cost IS NOT NULL)
 )
 SELECT state FROM moved
 """

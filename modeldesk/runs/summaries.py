@@ -37,18 +37,28 @@ from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.db.job_queue import probe_entrypoint, wake_jobs
 from modeldesk.db.session import Database
-from modeldesk.enums import InfraWorkStatus, RunStatus
+from modeldesk.db.sql_values import sql_list, sql_value
+from modeldesk.enums import (
+    UNFINISHED_INFRA_WORK_STATUSES,
+    InfraWorkStatus,
+    RunStatus,
+    TranscriptStatus,
+)
 from modeldesk.llm import CostSnapshot, RetryState
 from modeldesk.runs.analysis_queue import summary_recorded
 from modeldesk.runs.summary_queue import SUMMARY_PAYLOAD_KEY, queue_summary
 
 logger = logging.getLogger(__name__)
 
+_PENDING = sql_value(InfraWorkStatus.PENDING)
+_RUNNING = sql_value(InfraWorkStatus.RUNNING)
+_FINISHED = (InfraWorkStatus.COMPLETED, InfraWorkStatus.FAILED)
+
 # The probe's transcript in a summarizing run, and whether it still needs a
 # summary: one round trip that finds nothing for the other runs.
-_PROBE_OUTCOME = """
+_PROBE_OUTCOME = f"""
 SELECT t.id, t.run_id,
-       t.status = 'SUCCEEDED' AND NOT EXISTS (
+       t.status = {sql_value(TranscriptStatus.SUCCEEDED)} AND NOT EXISTS (
            SELECT 1 FROM transcript_summaries s WHERE s.transcript_id = t.id) AS needs_summary
 FROM transcripts t JOIN runs r ON r.id = t.run_id
 WHERE t.probe_id = :probe_id AND r.summarize
@@ -112,7 +122,7 @@ JOIN definitions d ON d.id = r.definition_id
 WHERE s.transcript_id = :id
 FOR UPDATE OF s
 """
-_FINISHED = (InfraWorkStatus.COMPLETED.value, InfraWorkStatus.FAILED.value)
+_STATUS_SET = "UPDATE transcript_summaries SET status = :status WHERE transcript_id = :id"
 # A cancelled run spends nothing more; every other status lets its summaries run.
 
 
@@ -124,22 +134,18 @@ async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | Summa
             return None
         if row["status"] in _FINISHED:
             return SummaryWaits(row["run_id"], row["run_status"], row["status"])
-        if row["run_status"] == "PAUSED" and row["status"] == "RUNNING":
+        if row["run_status"] == RunStatus.PAUSED and row["status"] == InfraWorkStatus.RUNNING:
             # A delivery interrupted mid-call left it RUNNING: no call is in flight
             # now, so its hold goes back, and it waits as PENDING for the resume
             # to wake it (`wake_summary_jobs`).
             await session.execute(text(_RELEASE), {"id": transcript_id})
             await session.execute(
-                text(
-                    "UPDATE transcript_summaries SET status = 'PENDING' WHERE transcript_id = :id"
-                ),
-                {"id": transcript_id},
+                text(_STATUS_SET), {"id": transcript_id, "status": InfraWorkStatus.PENDING.value}
             )
         if row["run_status"] in (RunStatus.PAUSED, RunStatus.CANCELLED):
             return SummaryWaits(row["run_id"], row["run_status"], None)
         await session.execute(
-            text("UPDATE transcript_summaries SET status = 'RUNNING' WHERE transcript_id = :id"),
-            {"id": transcript_id},
+            text(_STATUS_SET), {"id": transcript_id, "status": InfraWorkStatus.RUNNING.value}
         )
     return SummaryCall(
         transcript_id=transcript_id,
@@ -159,10 +165,10 @@ async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | Summa
 # a reservation left by an interrupted delivery of the same summary is replaced.
 # Only a RUNNING summary may hold one: a summary another delivery has ended
 # meanwhile would keep it for ever, as nothing releases an ended summary's.
-_RESERVE = """
+_RESERVE = f"""
 WITH old AS (
     SELECT coalesce(reserved_cost, 0) AS held FROM transcript_summaries
-    WHERE transcript_id = :id AND status = 'RUNNING' FOR UPDATE
+    WHERE transcript_id = :id AND status = {_RUNNING} FOR UPDATE
 ), run AS (
     UPDATE runs r SET
         reserved_cost = r.reserved_cost - old.held + CAST(:expected AS numeric)
@@ -215,10 +221,10 @@ async def reserve_summary_call(db: Database, call: SummaryCall, expected: Decima
 
 # Every call's cost is counted, a malformed answer's included: the provider
 # charged for it. The reservation is released with it, in one statement.
-_RECORD_CALL = """
+_RECORD_CALL = f"""
 WITH old AS (
     SELECT transcript_id, reserved_cost FROM transcript_summaries
-    WHERE transcript_id = :id AND status = 'RUNNING'
+    WHERE transcript_id = :id AND status = {_RUNNING}
     FOR UPDATE
 ), summary AS (
     UPDATE transcript_summaries s SET
@@ -236,7 +242,7 @@ WITH old AS (
         cost_snapshot = coalesce(CAST(:snapshot AS jsonb), s.cost_snapshot),
         unpriced = s.unpriced OR CAST(:unpriced AS boolean),
         reserved_cost = NULL,
-        finished_at = CASE WHEN CAST(:status AS text) IN ('COMPLETED', 'FAILED')
+        finished_at = CASE WHEN CAST(:status AS text) IN ({sql_list(_FINISHED)})
                            THEN now() END
     FROM old
     WHERE s.transcript_id = old.transcript_id
@@ -295,7 +301,7 @@ async def _unfinished_moved(
     back first; returns the `returning` column, None when the summary had ended."""
     statement = (
         f"UPDATE transcript_summaries SET {change}"
-        " WHERE transcript_id = :id AND status IN ('PENDING', 'RUNNING')"
+        f" WHERE transcript_id = :id AND status IN ({sql_list(UNFINISHED_INFRA_WORK_STATUSES)})"
         f" RETURNING {returning}"
     )
     async with db.transaction() as session:
@@ -310,7 +316,8 @@ async def fail_waiting_summary(
     run_id: int | None = await _unfinished_moved(
         db,
         transcript_id,
-        "status = 'FAILED', error_code = :code, error_message = :message, finished_at = now()",
+        f"status = {sql_value(InfraWorkStatus.FAILED)}, error_code = :code,"
+        " error_message = :message, finished_at = now()",
         "run_id",
         code=code,
         message=message,
@@ -323,17 +330,17 @@ async def count_summary_internal_error(db: Database, transcript_id: int) -> int 
     count: int | None = await _unfinished_moved(
         db,
         transcript_id,
-        "internal_errors = internal_errors + 1, status = 'PENDING'",
+        f"internal_errors = internal_errors + 1, status = {_PENDING}",
         "internal_errors",
     )
     return count
 
 
-_WAITING_SUMMARIES = """
+_WAITING_SUMMARIES = f"""
 SELECT s.transcript_id, p.name FROM transcript_summaries s
 JOIN llm_models m ON m.id = s.judge_model_id
 JOIN llm_providers p ON p.id = m.provider_id
-WHERE s.run_id = :run_id AND s.status = 'PENDING'
+WHERE s.run_id = :run_id AND s.status = {_PENDING}
 """
 
 

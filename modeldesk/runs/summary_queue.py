@@ -23,6 +23,8 @@ from sqlalchemy.ext.asyncio import AsyncSession
 from modeldesk.catalog import InfraModelResolution, resolve_infra_model
 from modeldesk.db.job_queue import enqueue_jobs, probe_entrypoint
 from modeldesk.db.session import Database
+from modeldesk.db.sql_values import sql_value
+from modeldesk.enums import TranscriptStatus
 from modeldesk.errors import ModeldeskError
 
 logger = logging.getLogger(__name__)
@@ -37,9 +39,9 @@ ON CONFLICT DO NOTHING
 RETURNING transcript_id
 """
 # A summarizing run's successful transcripts that have no summary row.
-_UNJUDGED = """
+_UNJUDGED = f"""
 SELECT t.id FROM transcripts t JOIN runs r ON r.id = t.run_id
-WHERE t.run_id = :run_id AND r.summarize AND t.status = 'SUCCEEDED'
+WHERE t.run_id = :run_id AND r.summarize AND t.status = {sql_value(TranscriptStatus.SUCCEEDED)}
   AND NOT EXISTS (SELECT 1 FROM transcript_summaries s WHERE s.transcript_id = t.id)
 """
 _INSERT_UNJUDGED = f"""

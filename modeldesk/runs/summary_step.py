@@ -19,7 +19,7 @@ from modeldesk.catalog import model_target, quote_of
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel, LlmProvider
-from modeldesk.enums import InfraWorkStatus
+from modeldesk.enums import InfraWorkStatus, RunStatus
 from modeldesk.errors import ErrorCode, ModeldeskError, NotFoundError
 from modeldesk.llm import (
     GiveUp,
@@ -67,9 +67,10 @@ async def _judge(db: Database, model_pk: int) -> tuple[LlmModel, LlmProvider]:
 async def _when_waiting(db: Database, transcript_id: int, waits: SummaryWaits) -> StepOutcome:
     if waits.already is not None:
         return StepOutcome("done", None)
-    if waits.run_status == "PAUSED":
+    if waits.run_status == RunStatus.PAUSED:
         return StepOutcome("retry", None, delay_seconds=PAUSED_RECHECK_SECONDS)
-    await fail_waiting_summary(db, transcript_id, "CANCELLED", "the run was cancelled")
+    # The summary's error code is the state of its run that ended it.
+    await fail_waiting_summary(db, transcript_id, RunStatus.CANCELLED, "the run was cancelled")
     await summary_recorded(db, waits.run_id)
     return StepOutcome("done", None)
 

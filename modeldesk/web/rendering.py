@@ -20,6 +20,7 @@ from fastapi import Request
 from fastapi.responses import HTMLResponse
 from jinja2 import Environment, FileSystemLoader, StrictUndefined, select_autoescape
 
+from modeldesk.enums import ACTIVE_RUN_STATUSES, InfraWorkStatus, RunStatus, TranscriptStatus
 from modeldesk.errors import ErrorCode, ModeldeskError, ValidationError
 from modeldesk.web.session import csrf_token_for
 
@@ -96,6 +97,13 @@ ENV = Environment(
 ENV.filters["usd"] = format_usd
 ENV.filters["when"] = format_time
 ENV.globals["asset_version"] = _asset_version()
+# Templates compare states by the enums, as the services do, never by spelling them.
+ENV.globals.update(
+    ACTIVE_RUN_STATUSES=ACTIVE_RUN_STATUSES,
+    InfraWorkStatus=InfraWorkStatus,
+    RunStatus=RunStatus,
+    TranscriptStatus=TranscriptStatus,
+)
 
 
 def is_htmx(request: Request) -> bool:

@@ -13,6 +13,7 @@ from modeldesk.catalog import providers_by_ids
 from modeldesk.db.run_tables import Definition, Run, Scenario, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import UNFINISHED_RUN_STATUSES
 from modeldesk.runs import (
     CostBreakdown,
     RunProgress,
@@ -32,8 +33,8 @@ TRANSCRIPTS_SHOWN = 200
 
 
 def is_active(run: Run) -> bool:
-    """Still moving: a run gets its finish time when it completes, fails or is cancelled."""
-    return run.finished_at is None
+    """Still moving, or paused: the page keeps polling it and offers Cancel."""
+    return run.status in UNFINISHED_RUN_STATUSES
 
 
 @dataclass(frozen=True)
