@@ -21,21 +21,16 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
-import tempfile
 import time
-from pathlib import Path
 
 import asyncpg  # type: ignore[import-untyped]
+from fleet_setup import bench_database, simulated_fleet
 
 from modeldesk.auth import Principal
 from modeldesk.db.session import Database
 from modeldesk.enums import Role
 from modeldesk.runs import get_run
-from modeldesk.testing import Simulator
 from modeldesk.testing.probe_runs import add_simulated_provider, question_definition, run_on
-from modeldesk.testing.scratch_database import scratch_database
-from modeldesk.testing.worker_fleet import WorkerFleet
 
 WORKERS = 3
 PROVIDERS = 5
@@ -62,29 +57,21 @@ async def _queue_state(url: str) -> str:
 
 
 async def drain(scenarios: int) -> None:
-    async with scratch_database(os.environ.get("MODELDESK_BENCH_DATABASE_URL")) as url:
-        db = Database(url)
-        try:
-            with (
-                tempfile.TemporaryDirectory(prefix="modeldesk-bench-workers-") as log_dir,
-                Simulator() as sim,
-                WorkerFleet(url, Path(log_dir)) as fleet,
-            ):
-                models = []
-                for index in range(PROVIDERS):
-                    provider, model = await add_simulated_provider(
-                        db, ADMIN, sim.url, f"drain-{index}", parallel=50
-                    )
-                    sim.configure(model.model_id, provider=provider.name, latency=0.0)
-                    models.append(model)
-                definition = await question_definition(db, ADMIN, scenarios)
-                fleet.start(WORKERS)
-                fleet.wait_until_started()
-                run = await run_on(db, ADMIN, definition, models)
-                samples = await _sample_until_done(db, run.id)
-                print(await _queue_state(url))
-        finally:
-            await db.dispose()
+    async with bench_database() as (url, db):
+        with simulated_fleet(url) as (sim, fleet):
+            models = []
+            for index in range(PROVIDERS):
+                provider, model = await add_simulated_provider(
+                    db, ADMIN, sim.url, f"drain-{index}", parallel=50
+                )
+                sim.configure(model.model_id, provider=provider.name, latency=0.0)
+                models.append(model)
+            definition = await question_definition(db, ADMIN, scenarios)
+            fleet.start(WORKERS)
+            fleet.wait_until_started()
+            run = await run_on(db, ADMIN, definition, models)
+            samples = await _sample_until_done(db, run.id)
+            print(await _queue_state(url))
     _report(samples)
 
 

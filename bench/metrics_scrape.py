@@ -37,6 +37,7 @@ from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.seed import seed_catalog
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.runs.definitions import create_definition
 from modeldesk.testing.live_server import LiveServer
 from modeldesk.testing.scratch_database import scratch_database
@@ -55,13 +56,15 @@ SCRAPE_RATES: dict[str, float | None] = {
 }
 
 # Each run probes every scenario on one model, so (run, scenario, model) stays unique.
+# $1 the definition, $2 runs of $3 scenarios each; $4, $5, $6 the run, probe and transcript
+# states: finished, every probe answered.
 _FILL = """
 WITH models AS (
     SELECT id, row_number() OVER (ORDER BY id) - 1 AS n, count(*) OVER () AS total
     FROM llm_models
 ), new_runs AS (
     INSERT INTO runs (definition_id, status, total, completed, created_by)
-    SELECT $1, 'COMPLETED', $3, $3, 'bench' FROM generate_series(1, $2)
+    SELECT $1, $4, $3, $3, 'bench' FROM generate_series(1, $2)
     RETURNING id
 ), targets AS (
     SELECT r.id AS run_id, m.id AS model_id
@@ -71,13 +74,13 @@ WITH models AS (
     INSERT INTO run_models (run_id, model_id, position) SELECT run_id, model_id, 0 FROM targets
 ), probes AS (
     INSERT INTO probes (run_id, scenario_id, model_id, state, attempts)
-    SELECT t.run_id, s.id, t.model_id, 'SUCCEEDED', 1
+    SELECT t.run_id, s.id, t.model_id, $5, 1
     FROM targets t CROSS JOIN scenarios s WHERE s.definition_id = $1
     RETURNING id, run_id, scenario_id, model_id
 )
 INSERT INTO transcripts (run_id, scenario_id, model_id, probe_id, status, response,
                          input_tokens, output_tokens, estimated_cost, duration_ms, created_at)
-SELECT run_id, scenario_id, model_id, id, 'SUCCEEDED', 'bench answer', 1200, 300,
+SELECT run_id, scenario_id, model_id, id, $6, 'bench answer', 1200, 300,
        0.0012 + (id % 7) * 0.0001, 800, now() - (id % 30) * interval '1 day'
 FROM probes
 """
@@ -131,7 +134,15 @@ async def build_fleet_state(db: Database) -> tuple[int, int]:
     )
     connection = await asyncpg.connect(db.url)
     try:
-        await connection.execute(_FILL, definition.id, RUNS, SCENARIOS)
+        await connection.execute(
+            _FILL,
+            definition.id,
+            RUNS,
+            SCENARIOS,
+            RunStatus.COMPLETED.value,
+            ProbeState.SUCCEEDED.value,
+            TranscriptStatus.SUCCEEDED.value,
+        )
         await connection.execute(_QUEUE, QUEUED_JOBS)
         await connection.execute("ANALYZE")
         providers = await connection.fetchval("SELECT count(*) FROM llm_providers")

@@ -33,6 +33,7 @@ from modeldesk.db.run_tables import Probe
 from modeldesk.db.seed import seed_catalog
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.enums import TranscriptStatus
 from modeldesk.llm import CompletionRequest, complete, make_target
 from modeldesk.runs import cost_breakdown, create_definition, create_run, execute_probe
 from modeldesk.testing import Simulator
@@ -92,10 +93,10 @@ async def breakdown_ms(db: Database, rounds: int) -> float:
             text(
                 "INSERT INTO transcripts (run_id, scenario_id, model_id, probe_id, status,"
                 " input_tokens, output_tokens, estimated_cost)"
-                " SELECT run_id, scenario_id, model_id, id, 'SUCCEEDED', 1000, 200, 0.00065"
+                " SELECT run_id, scenario_id, model_id, id, :status, 1000, 200, 0.00065"
                 " FROM probes WHERE run_id = :run"
             ),
-            {"run": run.id},
+            {"run": run.id, "status": TranscriptStatus.SUCCEEDED.value},
         )
     assert (await cost_breakdown(db, run.id)).total.probe_count == BREAKDOWN_TRANSCRIPTS
     timings = []

@@ -33,17 +33,15 @@ from __future__ import annotations
 import argparse
 import asyncio
 import itertools
-import os
 import signal
 import statistics
 import sys
-import tempfile
 import time
 from collections.abc import Sequence
 from datetime import timedelta
-from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
+from fleet_setup import bench_database, simulated_fleet
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
@@ -58,8 +56,7 @@ from modeldesk.testing.probe_runs import (
     run_on,
     wait_for_run,
 )
-from modeldesk.testing.scratch_database import scratch_database
-from modeldesk.testing.worker_fleet import FAST_SETTINGS, WorkerFleet
+from modeldesk.testing.worker_fleet import FAST_SETTINGS
 
 WORKERS = 3
 ADMIN = Principal(name="bench", role=Role.ADMIN)
@@ -343,34 +340,26 @@ SECTIONS = ("makespan", "fair-share", "limit", "rpm", "overhead", "throughput")
 
 
 async def main(quick: bool, rounds: int, only: Sequence[str]) -> None:
-    async with scratch_database(os.environ.get("MODELDESK_BENCH_DATABASE_URL")) as url:
-        db = Database(url)
-        try:
-            with (
-                tempfile.TemporaryDirectory(prefix="modeldesk-bench-workers-") as log_dir,
-                Simulator() as sim,
-                WorkerFleet(url, Path(log_dir)) as fleet,
-            ):
-                fleet.start(WORKERS)
-                fleet.wait_until_started()
-                refresh = FAST_SETTINGS["MODELDESK_LIMITS_REFRESH_SECONDS"]
-                print(f"{WORKERS} worker processes, limits refreshed every {refresh} s")
-                if "makespan" in only:
-                    await makespan(db, sim, rounds)
-                if "fair-share" in only:
-                    await fair_share(db, sim, rounds)
-                if "limit" in only:
-                    await live_limit_change(db, sim)
-                if "rpm" in only and not quick:
-                    await rpm_window(db, sim)
-                if "overhead" in only:
-                    await overhead(db, sim, url, rounds, quick)
-                if "throughput" not in only:
-                    return
-                ours = await throughput(db, sim, rounds)
-            raw = await raw_noop_throughput(url, 20_000, rounds)
-        finally:
-            await db.dispose()
+    async with bench_database() as (url, db):
+        with simulated_fleet(url) as (sim, fleet):
+            fleet.start(WORKERS)
+            fleet.wait_until_started()
+            refresh = FAST_SETTINGS["MODELDESK_LIMITS_REFRESH_SECONDS"]
+            print(f"{WORKERS} worker processes, limits refreshed every {refresh} s")
+            if "makespan" in only:
+                await makespan(db, sim, rounds)
+            if "fair-share" in only:
+                await fair_share(db, sim, rounds)
+            if "limit" in only:
+                await live_limit_change(db, sim)
+            if "rpm" in only and not quick:
+                await rpm_window(db, sim)
+            if "overhead" in only:
+                await overhead(db, sim, url, rounds, quick)
+            if "throughput" not in only:
+                return
+            ours = await throughput(db, sim, rounds)
+        raw = await raw_noop_throughput(url, 20_000, rounds)
     ours_median, raw_median = statistics.median(ours), statistics.median(raw)
     print(f"throughput with an instant provider, {WORKERS} workers, {rounds} rounds of 600:")
     print(f"  ours: median {ours_median:.0f} probes/s ({_rates(ours)}; target >= 500)")

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import ipaddress
 import re
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from decimal import Decimal
 from pathlib import Path
 from typing import Annotated, Any, Literal
 
 import platformdirs
 import pydantic
-from pydantic import Field, field_validator
+from pydantic import BeforeValidator, Field, field_validator
 from pydantic_settings import BaseSettings, NoDecode, SettingsConfigDict
 
 ENV_PREFIX = "MODELDESK_"
 DEFAULT_RATE_LIMIT_BACKOFF: tuple[float, ...] = (30.0, 60.0, 90.0, 120.0)
-LogLevel = Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"]
-LogFormat = Literal["text", "json"]
 
 
 class ConfigurationError(Exception):
@@ -101,6 +99,23 @@ def _is_host(host: str) -> bool:
         return len(host) <= 253 and all(_HOST_LABEL.match(label) for label in labels)
 
 
+def _from_text(parse: Callable[[str], Any]) -> BeforeValidator:
+    """Parse a value read from the environment, which is text; one given in code passes as is."""
+    return BeforeValidator(lambda value: parse(value) if isinstance(value, str) else value)
+
+
+# Settings given as text in the environment, parsed; NoDecode keeps pydantic-settings
+# from reading a tuple's text as JSON first.
+BackoffSteps = Annotated[tuple[float, ...], NoDecode, _from_text(parse_backoff)]
+KeyVariables = Annotated[tuple[str, ...], NoDecode, _from_text(parse_key_variables)]
+HostPatterns = Annotated[tuple[str, ...], NoDecode, _from_text(parse_host_patterns)]
+LogLevel = Annotated[
+    Literal["DEBUG", "INFO", "WARNING", "ERROR", "CRITICAL"],
+    _from_text(lambda text: text.strip().upper()),
+]
+LogFormat = Annotated[Literal["text", "json"], _from_text(lambda text: text.strip().lower())]
+
+
 def _default_data_dir() -> Path:
     return Path(platformdirs.user_data_dir("modeldesk", appauthor=False))
 
@@ -116,7 +131,7 @@ class Settings(BaseSettings):
         default=None, description="a postgresql:// URL (unset: the embedded server)"
     )
     data_dir: Path = Field(default_factory=_default_data_dir, description="a directory path")
-    rate_limit_backoff: Annotated[tuple[float, ...], NoDecode] = Field(
+    rate_limit_backoff: BackoffSteps = Field(
         default=DEFAULT_RATE_LIMIT_BACKOFF,
         description="seconds before each retry after a rate limit, comma-separated, e.g. 30,60",
     )
@@ -158,12 +173,12 @@ class Settings(BaseSettings):
     # json: one JSON object per line, for log shippers; text is for people at a terminal.
     log_format: LogFormat = Field(default="text", description="text or json")
     # Key variables a provider may name besides `*_API_KEY` ones (SPEC 9.6).
-    provider_key_vars: Annotated[tuple[str, ...], NoDecode] = Field(
+    provider_key_vars: KeyVariables = Field(
         default=(),
         description="environment variable names, comma-separated, none starting with MODELDESK_",
     )
     # Where a provider's key may be sent besides its official API host and loopback.
-    allowed_provider_hosts: Annotated[tuple[str, ...], NoDecode] = Field(
+    allowed_provider_hosts: HostPatterns = Field(
         default=(),
         description="host names or addresses, comma-separated; *.example.com for its subdomains",
     )
@@ -180,31 +195,6 @@ class Settings(BaseSettings):
         ):
             raise ValueError("not a postgresql:// URL")
         return value
-
-    @field_validator("rate_limit_backoff", mode="before")
-    @classmethod
-    def _comma_separated_seconds(cls, value: Any) -> Any:
-        return parse_backoff(value) if isinstance(value, str) else value
-
-    @field_validator("provider_key_vars", mode="before")
-    @classmethod
-    def _key_variable_names(cls, value: Any) -> Any:
-        return parse_key_variables(value) if isinstance(value, str) else value
-
-    @field_validator("allowed_provider_hosts", mode="before")
-    @classmethod
-    def _host_patterns(cls, value: Any) -> Any:
-        return parse_host_patterns(value) if isinstance(value, str) else value
-
-    @field_validator("log_level", mode="before")
-    @classmethod
-    def _upper_case_level(cls, value: Any) -> Any:
-        return value.strip().upper() if isinstance(value, str) else value
-
-    @field_validator("log_format", mode="before")
-    @classmethod
-    def _lower_case_format(cls, value: Any) -> Any:
-        return value.strip().lower() if isinstance(value, str) else value
 
 
 def load_settings(environ: Mapping[str, str] | None = None) -> Settings:

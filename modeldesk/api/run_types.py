@@ -63,6 +63,13 @@ strawberry.enum(
 )
 
 
+strawberry.enum(
+    enums.ExpansionStatus,
+    name="ExpansionStatus",
+    description="A definition's LLM scenario expansion: QUEUED until it succeeds or fails.",
+)
+
+
 @strawberry.type(name="Dimension")
 class DimensionType:
     name: str
@@ -90,8 +97,8 @@ class DefinitionType:
     dimensions: list[DimensionType]
     created_by: str
     created_at: datetime
-    expansion_status: str | None = strawberry.field(
-        description="The latest LLM expansion: QUEUED, SUCCEEDED or FAILED; null if none."
+    expansion_status: enums.ExpansionStatus | None = strawberry.field(
+        description="The latest LLM expansion; null if none was asked for."
     )
     expansion_error: str | None = strawberry.field(
         description="Why the latest expansion failed; the previous scenarios were kept."
@@ -181,7 +188,7 @@ class TranscriptAttemptType:
 @strawberry.type(name="Transcript")
 class TranscriptType:
     id: strawberry.ID
-    status: str = strawberry.field(description="SUCCEEDED, FAILED or SKIPPED (over budget).")
+    status: enums.TranscriptStatus
     error_code: str | None
     response: str | None
     input_tokens: int

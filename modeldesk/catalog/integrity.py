@@ -6,8 +6,13 @@ in code); this maps the constraint that fired to the error a user understands.
 
 from __future__ import annotations
 
-from sqlalchemy.exc import IntegrityError
+from collections.abc import AsyncIterator
+from contextlib import asynccontextmanager
 
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.ext.asyncio import AsyncSession
+
+from modeldesk.db.session import Database
 from modeldesk.errors import ConflictError, ModeldeskError, ValidationError
 
 _MESSAGES: dict[str, ModeldeskError] = {
@@ -33,3 +38,13 @@ def translate_integrity_error(exc: IntegrityError) -> ModeldeskError:
     if "violates foreign key constraint" in text:
         return ConflictError("The row is still referenced and cannot be changed this way.")
     return ConflictError("The change conflicts with the current data.")
+
+
+@asynccontextmanager
+async def guarded_transaction(db: Database) -> AsyncIterator[AsyncSession]:
+    """`db.transaction()`, a constraint it violates raised as the typed error for it."""
+    try:
+        async with db.transaction() as session:
+            yield session
+    except IntegrityError as exc:
+        raise translate_integrity_error(exc) from exc

@@ -14,13 +14,12 @@ import logging
 from dataclasses import dataclass
 
 from sqlalchemy import select, update
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.auth import Principal
 from modeldesk.catalog.audit import CatalogChange, model_snapshot, record_catalog_changes
 from modeldesk.catalog.inputs import ModelCreate, ModelUpdate
-from modeldesk.catalog.integrity import translate_integrity_error
+from modeldesk.catalog.integrity import guarded_transaction
 from modeldesk.catalog.price_sets import tier_columns
 from modeldesk.catalog.providers import lock_provider
 from modeldesk.db.price_versions import open_price_version
@@ -104,30 +103,27 @@ async def default_successor(db: Database, model: LlmModel) -> LlmModel | None:
 
 async def create_model(db: Database, actor: Principal, data: ModelCreate) -> LlmModel:
     actor.require_admin("creating a model")
-    try:
-        async with db.transaction() as session:
-            await lock_provider(session, data.provider_id)
-            if data.set_as_default:
-                await _clear_default(session, data.provider_id)
-            model = LlmModel(
-                provider_id=data.provider_id,
-                model_id=data.model_id,
-                display_name=data.display_name,
-                cost_input_per_million=data.cost_input_per_million,
-                cost_output_per_million=data.cost_output_per_million,
-                cost_cached_input_per_million=data.cost_cached_input_per_million,
-                cost_cache_write_per_million=data.cost_cache_write_per_million,
-                **tier_columns(data.long_context_tier),
-                status=ModelStatus.ACTIVE.value,
-                is_default=data.set_as_default,
-            )
-            session.add(model)
-            await session.flush()
-            await open_price_version(session, model)
-            created = await _model_change(session, "model.create", model)
-            await record_catalog_changes(session, actor, created)
-    except IntegrityError as exc:
-        raise translate_integrity_error(exc) from exc
+    async with guarded_transaction(db) as session:
+        await lock_provider(session, data.provider_id)
+        if data.set_as_default:
+            await _clear_default(session, data.provider_id)
+        model = LlmModel(
+            provider_id=data.provider_id,
+            model_id=data.model_id,
+            display_name=data.display_name,
+            cost_input_per_million=data.cost_input_per_million,
+            cost_output_per_million=data.cost_output_per_million,
+            cost_cached_input_per_million=data.cost_cached_input_per_million,
+            cost_cache_write_per_million=data.cost_cache_write_per_million,
+            **tier_columns(data.long_context_tier),
+            status=ModelStatus.ACTIVE.value,
+            is_default=data.set_as_default,
+        )
+        session.add(model)
+        await session.flush()
+        await open_price_version(session, model)
+        created = await _model_change(session, "model.create", model)
+        await record_catalog_changes(session, actor, created)
     logger.info("model created: %s (id %s) by %s", model.model_id, model.id, actor.name)
     return model
 

@@ -16,13 +16,12 @@ import logging
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.ext.asyncio import AsyncSession
 
 from modeldesk.auth import Principal
 from modeldesk.catalog.audit import CatalogChange, provider_snapshot, record_catalog_changes
 from modeldesk.catalog.inputs import ProviderCreate, ProviderUpdate
-from modeldesk.catalog.integrity import translate_integrity_error
+from modeldesk.catalog.integrity import guarded_transaction
 from modeldesk.db.reads import required
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
@@ -89,17 +88,14 @@ async def create_provider(db: Database, actor: Principal, data: ProviderCreate) 
         reference_provider=data.reference_provider,
         is_enabled=True,
     )
-    try:
-        async with db.transaction() as session:
-            session.add(provider)
-            await session.flush()
-            await session.refresh(provider)
-            created = CatalogChange(
-                "provider.create", "provider", provider.id, after=provider_snapshot(provider)
-            )
-            await record_catalog_changes(session, actor, created)
-    except IntegrityError as exc:
-        raise translate_integrity_error(exc) from exc
+    async with guarded_transaction(db) as session:
+        session.add(provider)
+        await session.flush()
+        await session.refresh(provider)
+        created = CatalogChange(
+            "provider.create", "provider", provider.id, after=provider_snapshot(provider)
+        )
+        await record_catalog_changes(session, actor, created)
     logger.info("provider created: %s (id %s) by %s", provider.name, provider.id, actor.name)
     return provider
 

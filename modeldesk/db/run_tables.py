@@ -31,7 +31,7 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modeldesk.db.tables import Base, one_of
+from modeldesk.db.tables import Base, cost_column, count_column, one_of
 from modeldesk.enums import ExpansionStatus, ProbeState, RunStatus, TranscriptStatus
 
 RUN_STATUSES = tuple(status.value for status in RunStatus)
@@ -80,15 +80,9 @@ class Definition(Base):
     expansion_error: Mapped[str | None] = mapped_column(Text)
     # The pending expansion's retries, as on a probe: the job keeps its payload
     # when re-queued, so its place in the backoff schedule lives here.
-    expansion_rate_limit_retries: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=sql("0")
-    )
-    expansion_transient_retries: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=sql("0")
-    )
-    expansion_internal_errors: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=sql("0")
-    )
+    expansion_rate_limit_retries: Mapped[int] = count_column()
+    expansion_transient_retries: Mapped[int] = count_column()
+    expansion_internal_errors: Mapped[int] = count_column()
     created_at: Mapped[datetime] = _now()
     updated_at: Mapped[datetime] = mapped_column(
         DateTime(timezone=True), nullable=False, server_default=func.now(), onupdate=func.now()
@@ -141,19 +135,19 @@ class Run(Base):
     sample_percentage: Mapped[Decimal] = mapped_column(
         Numeric, nullable=False, server_default=sql("100")
     )
-    total: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    completed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    failed: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    total: Mapped[int] = count_column()
+    completed: Mapped[int] = count_column()
+    failed: Mapped[int] = count_column()
     # Probes never called: SKIPPED once the budget cap was reached, or CANCELLED.
     # With completed and failed they reach total when the last probe is done.
-    skipped: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    cancelled: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    skipped: Mapped[int] = count_column()
+    cancelled: Mapped[int] = count_column()
     # The budget cap in USD (None: no cap), the cost recorded so far (the sum of
     # the transcripts' costs) and the expected cost of the calls in flight; the
     # probe step keeps spent + reserved within max_cost (see runs.budget).
     max_cost: Mapped[Decimal | None] = mapped_column(Numeric)
-    spent_cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
-    reserved_cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
+    spent_cost: Mapped[Decimal] = cost_column()
+    reserved_cost: Mapped[Decimal] = cost_column()
     # Each successful probe is judged by the summarization model (SPEC 9.5).
     summarize: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql("false"))
     created_by: Mapped[str] = mapped_column(String(200), nullable=False)
@@ -200,14 +194,12 @@ class Probe(Base):
     state: Mapped[str] = mapped_column(
         String(20), nullable=False, server_default=ProbeState.PENDING.value
     )
-    attempts: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    rate_limit_retries: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=sql("0")
-    )
-    transient_retries: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    attempts: Mapped[int] = count_column()
+    rate_limit_retries: Mapped[int] = count_column()
+    transient_retries: Mapped[int] = count_column()
     # Unexpected errors of the probe's step (bugs, not provider failures); bounded
     # by the probe step, which then records the probe as failed.
-    internal_errors: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    internal_errors: Mapped[int] = count_column()
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     retryable: Mapped[bool | None] = mapped_column(Boolean)
@@ -265,18 +257,12 @@ class Transcript(Base):
     response: Mapped[str | None] = mapped_column(Text)
     # Cache reads (cached) and cache writes are parts of input_tokens, reasoning
     # tokens part of output_tokens.
-    input_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    output_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    cached_input_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=sql("0")
-    )
-    cache_write_tokens: Mapped[int] = mapped_column(
-        Integer, nullable=False, server_default=sql("0")
-    )
-    reasoning_tokens: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
-    estimated_cost: Mapped[Decimal] = mapped_column(
-        Numeric, nullable=False, server_default=sql("0")
-    )
+    input_tokens: Mapped[int] = count_column()
+    output_tokens: Mapped[int] = count_column()
+    cached_input_tokens: Mapped[int] = count_column()
+    cache_write_tokens: Mapped[int] = count_column()
+    reasoning_tokens: Mapped[int] = count_column()
+    estimated_cost: Mapped[Decimal] = cost_column()
     # The exact prices used, so the cost can be explained long after prices change.
     cost_snapshot: Mapped[Any | None] = mapped_column(JSONB)
     unpriced: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql("false"))

@@ -20,7 +20,6 @@ from sqlalchemy import (
     DateTime,
     ForeignKey,
     Index,
-    Integer,
     Numeric,
     String,
     Text,
@@ -30,15 +29,11 @@ from sqlalchemy import text as sql
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modeldesk.db.tables import Base, one_of
+from modeldesk.db.tables import Base, cost_column, count_column, one_of
 from modeldesk.enums import InfraWorkStatus
 
 INFRA_WORK_STATUSES = tuple(status.value for status in InfraWorkStatus)
 _STATUS_KNOWN = one_of("status", INFRA_WORK_STATUSES)
-
-
-def _zero() -> Mapped[int]:
-    return mapped_column(Integer, nullable=False, server_default=sql("0"))
 
 
 class TranscriptSummary(Base):
@@ -73,15 +68,13 @@ class TranscriptSummary(Base):
     error_code: Mapped[str | None] = mapped_column(String(40))
     error_message: Mapped[str | None] = mapped_column(Text)
     # Answers that did not parse: one is retried, the second fails the summary.
-    malformed_answers: Mapped[int] = _zero()
-    rate_limit_retries: Mapped[int] = _zero()
-    transient_retries: Mapped[int] = _zero()
-    internal_errors: Mapped[int] = _zero()
-    input_tokens: Mapped[int] = _zero()
-    output_tokens: Mapped[int] = _zero()
-    estimated_cost: Mapped[Decimal] = mapped_column(
-        Numeric, nullable=False, server_default=sql("0")
-    )
+    malformed_answers: Mapped[int] = count_column()
+    rate_limit_retries: Mapped[int] = count_column()
+    transient_retries: Mapped[int] = count_column()
+    internal_errors: Mapped[int] = count_column()
+    input_tokens: Mapped[int] = count_column()
+    output_tokens: Mapped[int] = count_column()
+    estimated_cost: Mapped[Decimal] = cost_column()
     cost_snapshot: Mapped[Any | None] = mapped_column(JSONB)
     unpriced: Mapped[bool] = mapped_column(Boolean, nullable=False, server_default=sql("false"))
     # The expected cost held on the run for the call in flight (capped runs).

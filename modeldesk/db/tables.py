@@ -50,6 +50,30 @@ def one_of(column: str, values: tuple[str, ...]) -> str:
     return f"{column} IN ({', '.join(repr(v) for v in values)})"
 
 
+def count_column(column_type: type[Integer] = Integer) -> Mapped[int]:
+    """A count that starts at 0 and is never null (BigInteger where it sums across runs)."""
+    return mapped_column(column_type, nullable=False, server_default=text("0"))
+
+
+def cost_column() -> Mapped[Decimal]:
+    """A cost in USD that starts at 0 and is never null."""
+    return mapped_column(Numeric, nullable=False, server_default=text("0"))
+
+
+def _price_check(column: str, name: str) -> CheckConstraint:
+    """A price is unset or 0 or more."""
+    return CheckConstraint(f"{column} IS NULL OR {column} >= 0", name=name)
+
+
+def _base_price_checks(name_suffix: str) -> tuple[CheckConstraint, ...]:
+    """Input, output and cached input prices; the two tables name these checks apart."""
+    return (
+        _price_check("cost_input_per_million", f"input{name_suffix}"),
+        _price_check("cost_output_per_million", f"output{name_suffix}"),
+        _price_check("cost_cached_input_per_million", f"cached_input{name_suffix}"),
+    )
+
+
 def _created_at() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
 
@@ -66,13 +90,8 @@ class LlmProvider(Base):
         CheckConstraint("max_parallel_requests >= 0", name="max_parallel_non_negative"),
         CheckConstraint("requests_per_minute >= 0", name="rpm_non_negative"),
         CheckConstraint("api_style IN ('OPENAI', 'ANTHROPIC', 'GEMINI')", name="api_style_known"),
-        CheckConstraint(
-            "default_input_price IS NULL OR default_input_price >= 0", name="default_input_price"
-        ),
-        CheckConstraint(
-            "default_output_price IS NULL OR default_output_price >= 0",
-            name="default_output_price",
-        ),
+        _price_check("default_input_price", "default_input_price"),
+        _price_check("default_output_price", "default_output_price"),
     )
 
     id: Mapped[int] = mapped_column(BigInteger, primary_key=True)
@@ -122,10 +141,7 @@ def _tier_checks() -> tuple[CheckConstraint, ...]:
     """Tier prices need a threshold; the threshold and every added price have a range."""
     tier_prices_set = " OR ".join(f"{column} IS NOT NULL" for column in LONG_CONTEXT_PRICE_COLUMNS)
     return (
-        CheckConstraint(
-            "cost_cache_write_per_million IS NULL OR cost_cache_write_per_million >= 0",
-            name="cache_write_price",
-        ),
+        _price_check("cost_cache_write_per_million", "cache_write_price"),
         CheckConstraint(
             "long_context_threshold IS NULL OR long_context_threshold > 0",
             name="long_context_threshold",
@@ -158,16 +174,7 @@ class LlmModel(_PriceColumns, Base):
     __tablename__ = "llm_models"
     __table_args__ = (
         UniqueConstraint("provider_id", "model_id", name="uq_llm_models_provider_model"),
-        CheckConstraint(
-            "cost_input_per_million IS NULL OR cost_input_per_million >= 0", name="input_price"
-        ),
-        CheckConstraint(
-            "cost_output_per_million IS NULL OR cost_output_per_million >= 0", name="output_price"
-        ),
-        CheckConstraint(
-            "cost_cached_input_per_million IS NULL OR cost_cached_input_per_million >= 0",
-            name="cached_input_price",
-        ),
+        *_base_price_checks("_price"),
         *_tier_checks(),
         CheckConstraint("status IN ('ACTIVE', 'DEPRECATED')", name="status_known"),
         CheckConstraint("NOT (is_default AND status = 'DEPRECATED')", name="default_is_active"),
@@ -201,14 +208,7 @@ class LlmModelPriceVersion(_PriceColumns, Base):
 
     __tablename__ = "llm_model_price_versions"
     __table_args__ = (
-        CheckConstraint("cost_input_per_million IS NULL OR cost_input_per_million >= 0", "input"),
-        CheckConstraint(
-            "cost_output_per_million IS NULL OR cost_output_per_million >= 0", "output"
-        ),
-        CheckConstraint(
-            "cost_cached_input_per_million IS NULL OR cost_cached_input_per_million >= 0",
-            "cached_input",
-        ),
+        *_base_price_checks(""),
         *_tier_checks(),
         CheckConstraint(
             "effective_until IS NULL OR effective_until >= effective_from", "period_ordered"

@@ -18,15 +18,10 @@ from __future__ import annotations
 
 from decimal import Decimal
 
-from sqlalchemy import BigInteger, ForeignKey, Integer, Numeric
-from sqlalchemy import text as sql
+from sqlalchemy import BigInteger, ForeignKey
 from sqlalchemy.orm import Mapped, mapped_column
 
-from modeldesk.db.tables import Base
-
-
-def _count() -> Mapped[int]:
-    return mapped_column(BigInteger, nullable=False, server_default=sql("0"))
+from modeldesk.db.tables import Base, cost_column, count_column
 
 
 class RunModelTotals(Base):
@@ -36,19 +31,19 @@ class RunModelTotals(Base):
     model_id: Mapped[int] = mapped_column(
         ForeignKey("llm_models.id", ondelete="RESTRICT"), primary_key=True, index=True
     )
-    succeeded: Mapped[int] = _count()
-    failed: Mapped[int] = _count()
-    skipped: Mapped[int] = _count()
-    input_tokens: Mapped[int] = _count()
-    output_tokens: Mapped[int] = _count()
-    cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
+    succeeded: Mapped[int] = count_column(BigInteger)
+    failed: Mapped[int] = count_column(BigInteger)
+    skipped: Mapped[int] = count_column(BigInteger)
+    input_tokens: Mapped[int] = count_column(BigInteger)
+    output_tokens: Mapped[int] = count_column(BigInteger)
+    cost: Mapped[Decimal] = cost_column()
     # Transcripts charged at fallback prices (none recorded); > 0 marks the cost unpriced.
-    unpriced: Mapped[int] = mapped_column(Integer, nullable=False, server_default=sql("0"))
+    unpriced: Mapped[int] = count_column()
     # The judge's summaries of this model's answers, and what its calls cost
     # (kept by a row trigger on transcript_summaries, migration 0012).
-    summaries_completed: Mapped[int] = _count()
-    summaries_failed: Mapped[int] = _count()
-    judge_cost: Mapped[Decimal] = mapped_column(Numeric, nullable=False, server_default=sql("0"))
+    summaries_completed: Mapped[int] = count_column(BigInteger)
+    summaries_failed: Mapped[int] = count_column(BigInteger)
+    judge_cost: Mapped[Decimal] = cost_column()
 
 
 class ModelUsageTotals(Base):
@@ -57,8 +52,8 @@ class ModelUsageTotals(Base):
     model_id: Mapped[int] = mapped_column(
         ForeignKey("llm_models.id", ondelete="RESTRICT"), primary_key=True
     )
-    succeeded: Mapped[int] = _count()
-    input_tokens: Mapped[int] = _count()
-    output_tokens: Mapped[int] = _count()
-    cached_input_tokens: Mapped[int] = _count()
-    cache_write_tokens: Mapped[int] = _count()
+    succeeded: Mapped[int] = count_column(BigInteger)
+    input_tokens: Mapped[int] = count_column(BigInteger)
+    output_tokens: Mapped[int] = count_column(BigInteger)
+    cached_input_tokens: Mapped[int] = count_column(BigInteger)
+    cache_write_tokens: Mapped[int] = count_column(BigInteger)

@@ -33,12 +33,11 @@ def build(target: ProviderTarget, request: CompletionRequest) -> wire.PreparedCa
     }
     if system:
         body["system"] = system
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
-    if request.top_p is not None:
-        body["top_p"] = request.top_p
-    if request.stop:
-        body["stop_sequences"] = list(request.stop)
+    body.update(
+        wire.sampling_options(
+            request, temperature="temperature", top_p="top_p", stop="stop_sequences"
+        )
+    )
     body.update(request.extra)
     auth = {"x-api-key": target.api_key} if target.api_key else {}
     return wire.PreparedCall(

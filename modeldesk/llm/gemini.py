@@ -34,14 +34,12 @@ def build(target: ProviderTarget, request: CompletionRequest) -> wire.PreparedCa
     }
     if system:
         body["systemInstruction"] = {"parts": [{"text": system}]}
-    config: dict[str, Any] = {"maxOutputTokens": request.max_output_tokens}
-    if request.temperature is not None:
-        config["temperature"] = request.temperature
-    if request.top_p is not None:
-        config["topP"] = request.top_p
-    if request.stop:
-        config["stopSequences"] = list(request.stop)
-    body["generationConfig"] = config
+    body["generationConfig"] = {
+        "maxOutputTokens": request.max_output_tokens,
+        **wire.sampling_options(
+            request, temperature="temperature", top_p="topP", stop="stopSequences"
+        ),
+    }
     body.update(request.extra)
     # Catalogue ids may carry the API's own "models/" prefix; the path adds it once.
     model = quote(target.model_id.removeprefix("models/"), safe="-._~")

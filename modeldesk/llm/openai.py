@@ -31,12 +31,9 @@ def build(target: ProviderTarget, request: CompletionRequest) -> wire.PreparedCa
         "max_tokens" if target.provider_name in _LEGACY_MAX_TOKENS else "max_completion_tokens"
     )
     body[max_field] = request.max_output_tokens
-    if request.temperature is not None:
-        body["temperature"] = request.temperature
-    if request.top_p is not None:
-        body["top_p"] = request.top_p
-    if request.stop:
-        body["stop"] = list(request.stop)
+    body.update(
+        wire.sampling_options(request, temperature="temperature", top_p="top_p", stop="stop")
+    )
     body.update(request.extra)
     auth = {"authorization": f"Bearer {target.api_key}"} if target.api_key else {}
     return wire.PreparedCall(

@@ -1,4 +1,4 @@
-"""Pieces every wire format needs: the prepared call, URL joining, token counts."""
+"""What every wire format needs: the prepared call, URL joining, sampling options, token counts."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import Any
 
-from modeldesk.llm.types import Usage
+from modeldesk.llm.types import CompletionRequest, Usage
 
 logger = logging.getLogger(__name__)
 
@@ -31,6 +31,21 @@ def endpoint(base_url: str, version: str, path: str) -> str:
     if base.endswith("/" + version):
         return f"{base}/{path}"
     return f"{base}/{version}/{path}"
+
+
+def sampling_options(
+    request: CompletionRequest, *, temperature: str, top_p: str, stop: str
+) -> dict[str, Any]:
+    """The sampling settings the request sets, under the API's own field names.
+
+    One left unset is left out, so the provider applies its own default.
+    """
+    options = {
+        temperature: request.temperature,
+        top_p: request.top_p,
+        stop: list(request.stop) if request.stop else None,
+    }
+    return {name: value for name, value in options.items() if value is not None}
 
 
 def count(container: Any, key: str) -> int:

@@ -23,7 +23,6 @@ import time
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
-from types import TracebackType
 from typing import Literal
 
 from modeldesk.testing.live_server import free_port
@@ -196,10 +195,5 @@ class OwnedPostgres:
     def __enter__(self) -> OwnedPostgres:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -14,7 +14,6 @@ import sys
 import time
 from collections.abc import Mapping, Sequence
 from pathlib import Path
-from types import TracebackType
 
 # Short enough for tests and benchmarks to see refreshes, heartbeats and
 # backoffs within seconds; each can be overridden per fleet.
@@ -106,10 +105,5 @@ class WorkerFleet:
     def __enter__(self) -> WorkerFleet:
         return self
 
-    def __exit__(
-        self,
-        exc_type: type[BaseException] | None,
-        exc: BaseException | None,
-        tb: TracebackType | None,
-    ) -> None:
+    def __exit__(self, *exc_info: object) -> None:
         self.close()

@@ -3,7 +3,8 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
+from collections.abc import AsyncIterator, Callable
+from contextlib import asynccontextmanager
 from dataclasses import dataclass
 
 from fastapi import FastAPI
@@ -55,3 +56,13 @@ async def listening(app: FastAPI) -> GraphQLEndpoint:
 async def close_app(app: FastAPI) -> None:
     endpoint: GraphQLEndpoint = app.state.graphql
     await endpoint.close()
+
+
+@asynccontextmanager
+async def app_on(db: Database) -> AsyncIterator[FastAPI]:
+    """An app on `db`, closed when leaving."""
+    app = make_app(db)
+    try:
+        yield app
+    finally:
+        await close_app(app)

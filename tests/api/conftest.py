@@ -7,7 +7,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from api_app import Process, close_app, listening, make_app
+from api_app import Process, app_on, close_app, listening, make_app
 from fastapi import FastAPI
 from graphql_client import GraphQLClient
 
@@ -17,11 +17,8 @@ from modeldesk.db.session import Database
 
 @pytest.fixture
 async def app(db: Database) -> AsyncIterator[FastAPI]:
-    application = make_app(db)
-    try:
+    async with app_on(db) as application:
         yield application
-    finally:
-        await close_app(application)
 
 
 @pytest.fixture

@@ -6,11 +6,14 @@ as the target, the judge and the analyst, so the fields can be read at every sta
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
 from graphql_client import GraphQLClient
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
+from modeldesk.enums import InfraWorkStatus
 from modeldesk.testing import Simulator
 from modeldesk.testing.judged_runs import (
     KEY_VARIABLE,
@@ -60,48 +63,54 @@ async def judged(
     return str(target.id)
 
 
+async def _definition(
+    gql: GraphQLClient, name: str, scenarios: list[str], rubric: str
+) -> dict[str, Any]:
+    variables = {"name": name, "template": "Q", "scenarios": scenarios, "rubric": rubric}
+    data = await gql.data(CREATE_DEFINITION, {"input": variables})
+    definition: dict[str, Any] = data["createDefinition"]["definition"]
+    return definition
+
+
+async def _run(
+    gql: GraphQLClient, definition_id: str, model: str, **options: bool
+) -> dict[str, Any]:
+    """A run of the definition on one model; `summarize` is left to the server unless given."""
+    variables = {"definitionId": definition_id, "models": [model], **options}
+    run: dict[str, Any] = (await gql.data(CREATE_RUN, {"input": variables}))["createRun"]["run"]
+    return run
+
+
 async def test_a_rubric_makes_runs_judged_costed_and_analysed(
     db: Database, gql: GraphQLClient, judged: str, sim: Simulator
 ) -> None:
-    definition = (
-        await gql.data(
-            CREATE_DEFINITION,
-            {
-                "input": {
-                    "name": "judged",
-                    "template": "Q",
-                    "scenarios": ["One?", "Two?", "Three?"],
-                    "rubric": "Score 0-10.",
-                }
-            },
-        )
-    )["createDefinition"]["definition"]
+    definition = await _definition(gql, "judged", ["One?", "Two?", "Three?"], "Score 0-10.")
     assert definition["rubric"] == "Score 0-10."
     estimate = (await gql.data(ESTIMATE, {"id": definition["id"]}))["estimateRunCost"]
     assert estimate["infrastructureCost"] > 0
     probes = sum(line["cost"] for line in estimate["perModel"])
     assert estimate["totalCost"] == pytest.approx(probes + estimate["infrastructureCost"])
-    run = (
-        await gql.data(
-            CREATE_RUN, {"input": {"definitionId": definition["id"], "models": [judged]}}
-        )
-    )["createRun"]["run"]
+    run = await _run(gql, definition["id"], judged)
     assert run["summarize"] is True
     pending = (await gql.data(RUN, {"id": run["id"]}))["run"]
-    assert pending["analysis"] == {"status": "PENDING", "report": None, "perModel": []}
+    assert pending["analysis"] == {
+        "status": InfraWorkStatus.PENDING,
+        "report": None,
+        "perModel": [],
+    }
 
     await run_every_step(db, int(run["id"]))
 
     details = (await gql.data(RUN, {"id": run["id"]}))["run"]
     assert sorted(t["summary"]["score"] for t in details["transcripts"]) == [6, 7, 8]
-    assert {t["summary"]["status"] for t in details["transcripts"]} == {"COMPLETED"}
+    assert {t["summary"]["status"] for t in details["transcripts"]} == {InfraWorkStatus.COMPLETED}
     breakdown = details["costBreakdown"]
     assert breakdown["infrastructureCost"] > 0
     assert breakdown["totalCost"] == pytest.approx(
         breakdown["perModel"][0]["cost"] + breakdown["infrastructureCost"]
     )
     analysis = details["analysis"]
-    assert analysis["status"] == "COMPLETED" and analysis["report"] == REPORT
+    assert analysis["status"] == InfraWorkStatus.COMPLETED and analysis["report"] == REPORT
     # 6, 7, 8: mean 7, se 1/sqrt(3), t(0.975, 2) = 4.302653: 7 -/+ 2.484138.
     [line] = analysis["perModel"]
     assert line["model"]["modelId"] == "target-model" and line["scoredCount"] == 3
@@ -113,30 +122,16 @@ async def test_a_rubric_makes_runs_judged_costed_and_analysed(
 async def test_a_run_can_opt_out_and_a_failed_report_keeps_the_figures(
     db: Database, gql: GraphQLClient, judged: str, sim: Simulator
 ) -> None:
-    definition = (
-        await gql.data(
-            CREATE_DEFINITION,
-            {"input": {"name": "d", "template": "Q", "scenarios": ["A?"], "rubric": "0-10"}},
-        )
-    )["createDefinition"]["definition"]
-    unjudged = (
-        await gql.data(
-            CREATE_RUN,
-            {"input": {"definitionId": definition["id"], "models": [judged], "summarize": False}},
-        )
-    )["createRun"]["run"]
+    definition = await _definition(gql, "d", ["A?"], "0-10")
+    unjudged = await _run(gql, definition["id"], judged, summarize=False)
     assert unjudged["summarize"] is False
     assert (await gql.data(RUN, {"id": unjudged["id"]}))["run"]["analysis"] is None
 
     sim.configure("analyst-model", provider="analyst", outcomes=["400"])
-    judged_run = (
-        await gql.data(
-            CREATE_RUN, {"input": {"definitionId": definition["id"], "models": [judged]}}
-        )
-    )["createRun"]["run"]
+    judged_run = await _run(gql, definition["id"], judged)
     await run_every_step(db, int(judged_run["id"]))
     analysis = (await gql.data(RUN, {"id": judged_run["id"]}))["run"]["analysis"]
-    assert analysis["status"] == "FAILED" and analysis["report"] is None
+    assert analysis["status"] == InfraWorkStatus.FAILED and analysis["report"] is None
     assert analysis["perModel"][0]["scoredCount"] == 1
     assert analysis["perModel"][0]["meanScore"] == 5
 

@@ -12,7 +12,7 @@ from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-from api_app import close_app, make_app
+from api_app import app_on
 from fastapi import FastAPI
 
 from modeldesk.api.endpoint import GraphQLEndpoint
@@ -36,11 +36,8 @@ async def down() -> AsyncIterator[Database]:
 
 @pytest.fixture
 async def app_on_a_down_database(down: Database) -> AsyncIterator[FastAPI]:
-    app = make_app(down)
-    try:
+    async with app_on(down) as app:
         yield app
-    finally:
-        await close_app(app)
 
 
 def _client(app: FastAPI) -> httpx.AsyncClient:

@@ -9,6 +9,7 @@ from sqlalchemy import text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus
 from modeldesk.testing.spend_records import SAMPLE_CALLS, record_calls
 
 METRIC_NAMES = {
@@ -89,5 +90,5 @@ async def test_a_viewer_scrapes_the_fleet_as_the_database_has_it(
     assert (
         value("modeldesk_cost_usd_total", provider="anthropic", model="claude-haiku-4-5") == 2.0006
     )
-    assert value("modeldesk_runs", status="PENDING") == 1
-    assert value("modeldesk_runs", status="COMPLETED") == 0
+    assert value("modeldesk_runs", status=RunStatus.PENDING.value) == 1
+    assert value("modeldesk_runs", status=RunStatus.COMPLETED.value) == 0

@@ -14,6 +14,7 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.enums import RunStatus, TranscriptStatus
 from modeldesk.runs import execute_probe
 from modeldesk.testing import Outcome, Simulator
 
@@ -64,7 +65,7 @@ def test_the_authorization_walk_covers_run_control() -> None:
 
 async def test_max_cost_is_set_shown_and_validated(gql: GraphQLClient, openai: Simulator) -> None:
     run = await _run(gql, maxCost=2.5)
-    assert (run["maxCost"], run["status"]) == (2.5, "PENDING")
+    assert (run["maxCost"], run["status"]) == (2.5, RunStatus.PENDING)
     assert (await _run(gql))["maxCost"] is None
     error = await gql.error(
         CREATE_RUN,
@@ -77,11 +78,11 @@ async def test_max_cost_is_set_shown_and_validated(gql: GraphQLClient, openai: S
 async def test_pause_and_resume(gql: GraphQLClient, openai: Simulator) -> None:
     run = await _run(gql)
     paused = (await gql.data(PAUSE, {"id": run["id"]}))["pauseRun"]["run"]
-    assert paused["status"] == "PAUSED"
+    assert paused["status"] == RunStatus.PAUSED
     listed = await gql.data("{ runs { id status } }")
-    assert {"id": run["id"], "status": "PAUSED"} in listed["runs"]
+    assert {"id": run["id"], "status": RunStatus.PAUSED} in listed["runs"]
     resumed = (await gql.data(RESUME, {"id": run["id"]}))["resumeRun"]["run"]
-    assert resumed["status"] == "PENDING"
+    assert resumed["status"] == RunStatus.PENDING
 
 
 async def test_retry_failed_probes_with_attempts_and_retryable(
@@ -96,7 +97,7 @@ async def test_retry_failed_probes_with_attempts_and_retryable(
 
     await _execute_all(seeded_db, run["id"])
     failed = (await gql.data(TRANSCRIPTS, {"id": run["id"]}))["run"]
-    assert failed["status"] == "FAILED"
+    assert failed["status"] == RunStatus.FAILED
     for transcript in failed["transcripts"]:
         assert (transcript["errorCode"], transcript["retryable"]) == ("RATE_LIMITED", True)
         assert [a["errorCode"] for a in transcript["attempts"]] == ["RATE_LIMITED"] * 2
@@ -104,12 +105,12 @@ async def test_retry_failed_probes_with_attempts_and_retryable(
 
     sim.configure("gpt-5-mini")
     retried = (await gql.data(RETRY, {"id": run["id"]}))["retryFailedProbes"]["run"]
-    assert (retried["status"], retried["progress"]["failed"]) == ("RUNNING", 0)
+    assert (retried["status"], retried["progress"]["failed"]) == (RunStatus.RUNNING, 0)
     await _execute_all(seeded_db, run["id"])
     done = (await gql.data(TRANSCRIPTS, {"id": run["id"]}))["run"]
-    assert done["status"] == "COMPLETED"
+    assert done["status"] == RunStatus.COMPLETED
     for transcript in done["transcripts"]:
-        assert (transcript["status"], transcript["retryable"]) == ("SUCCEEDED", None)
+        assert (transcript["status"], transcript["retryable"]) == (TranscriptStatus.SUCCEEDED, None)
         assert len(transcript["attempts"]) == 2  # the earlier failures stay visible
 
 
@@ -121,4 +122,4 @@ async def test_a_viewer_is_forbidden_run_control_on_a_real_run(
         error = await viewer_gql.error(mutation, {"id": run["id"]})
         assert error["extensions"]["code"] == "FORBIDDEN"
     status = await gql.data("query($id: ID!) { run(id: $id) { status } }", {"id": run["id"]})
-    assert status["run"]["status"] == "PENDING"
+    assert status["run"]["status"] == RunStatus.PENDING

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
 from typing import Any
 
 import httpx
@@ -16,6 +15,7 @@ from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.enums import ExpansionStatus, RunStatus, TranscriptStatus
 from modeldesk.runs import execute_probe
 from modeldesk.testing import Simulator
 
@@ -47,12 +47,6 @@ query($id: ID!) {
 RUN_LIST = """{ runs { id definition { name scenarios { id } } models { modelId provider { name } }
   costBreakdown { totalCost perModel { model { modelId } } }
   transcripts { scenario { text } model { modelId } errorMessage } } }"""
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator() as sim:
-        yield sim
 
 
 @pytest.fixture
@@ -114,12 +108,12 @@ async def test_create_definition_run_execute_and_read_costs(
 
     created = await gql.data(CREATE_RUN, {"input": {"definitionId": definition["id"]}})
     run = created["createRun"]["run"]
-    assert run["status"] == "PENDING"
+    assert run["status"] == RunStatus.PENDING
     assert run["progress"] == {"total": 4, "completed": 0, "failed": 0}
 
     await _execute_all(seeded_db, run["id"])
     details = (await gql.data(RUN_DETAILS, {"id": run["id"]}))["run"]
-    assert details["status"] == "COMPLETED"
+    assert details["status"] == RunStatus.COMPLETED
     assert details["progress"] == {"total": 4, "completed": 2, "failed": 2}
     assert [m["modelId"] for m in details["models"]] == ["gpt-5-mini", "claude-haiku-4-5"]
     breakdown = details["costBreakdown"]
@@ -132,10 +126,10 @@ async def test_create_definition_run_execute_and_read_costs(
         "cost": pytest.approx(0.0009),
         "probeCount": 2,
     }
-    failed = [t for t in details["transcripts"] if t["status"] == "FAILED"]
+    failed = [t for t in details["transcripts"] if t["status"] == TranscriptStatus.FAILED]
     assert {t["errorCode"] for t in failed} == {"AUTH_FAILED"}
     assert all("401" in t["errorMessage"] for t in failed)
-    succeeded = [t for t in details["transcripts"] if t["status"] == "SUCCEEDED"]
+    succeeded = [t for t in details["transcripts"] if t["status"] == TranscriptStatus.SUCCEEDED]
     assert succeeded[0]["response"] == "Hi!"
     assert succeeded[0]["costSnapshot"]["costInputPerMillion"] == "0.25"
     assert succeeded[0]["errorMessage"] is None
@@ -198,7 +192,7 @@ async def test_expansion_and_cancel_mutations(
       expandScenarios(definitionId: $id, method: $method) {
         definition { expansionStatus scenarios { text } } } }"""
     queued = await gql.data(expand, {"id": definition["id"], "method": "LLM"})
-    assert queued["expandScenarios"]["definition"]["expansionStatus"] == "QUEUED"
+    assert queued["expandScenarios"]["definition"]["expansionStatus"] == ExpansionStatus.QUEUED
     async with seeded_db.session() as session:
         jobs = await session.scalar(
             select(func.count())
@@ -217,7 +211,10 @@ async def test_expansion_and_cancel_mutations(
     )["createRun"]["run"]
     cancel = "mutation($id: ID!) { cancelRun(id: $id) { run { status progress { total } } } }"
     cancelled = await gql.data(cancel, {"id": run["id"]})
-    assert cancelled["cancelRun"]["run"] == {"status": "CANCELLED", "progress": {"total": 3}}
+    assert cancelled["cancelRun"]["run"] == {
+        "status": RunStatus.CANCELLED,
+        "progress": {"total": 3},
+    }
     listed = await gql.data("{ definitions { id name } }")
     assert listed["definitions"] == [{"id": definition["id"], "name": "Greetings"}]
     one = await gql.data(
@@ -234,7 +231,7 @@ async def test_viewers_read_runs_but_cannot_create_them(
     assert error["extensions"]["code"] == "FORBIDDEN"
     await gql.data(CREATE_RUN, {"input": {"definitionId": definition["id"]}})
     runs = await viewer_gql.data("{ runs { status definition { name } } }")
-    assert runs["runs"] == [{"status": "PENDING", "definition": {"name": "Greetings"}}]
+    assert runs["runs"] == [{"status": RunStatus.PENDING, "definition": {"name": "Greetings"}}]
 
 
 @pytest.mark.parametrize(

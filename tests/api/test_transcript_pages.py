@@ -2,11 +2,14 @@
 
 from __future__ import annotations
 
+from typing import Any
+
 from graphql_client import GraphQLClient
 from test_graphql_batching import statements_for
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
+from modeldesk.enums import TranscriptStatus
 from modeldesk.testing.transcript_fill import FIVE_MODELS, filled_run
 
 PAGE = """
@@ -27,9 +30,12 @@ async def _filled_run(db: Database, admin: Principal, scenarios: int, models: in
     return str(run_id)
 
 
-async def _page(gql: GraphQLClient, run_id: str, fields: str = "", **args: object) -> dict:
+async def _page(
+    gql: GraphQLClient, run_id: str, fields: str = "", **args: object
+) -> dict[str, Any]:
     variables = {"id": run_id, "limit": 500, "offset": 0, **args}
-    return (await gql.data(PAGE % fields, variables))["run"]
+    run: dict[str, Any] = (await gql.data(PAGE % fields, variables))["run"]
+    return run
 
 
 async def test_pages_walk_every_transcript_once_in_order(
@@ -43,9 +49,9 @@ async def test_pages_walk_every_transcript_once_in_order(
         seen += [int(t["id"]) for t in page["transcripts"]]
     assert seen == sorted(seen) and len(set(seen)) == 120
 
-    failed = await _page(gql, run_id, status="FAILED")
+    failed = await _page(gql, run_id, status=TranscriptStatus.FAILED)
     assert failed["transcriptCount"] == len(failed["transcripts"]) > 0
-    assert {t["status"] for t in failed["transcripts"]} == {"FAILED"}
+    assert {t["status"] for t in failed["transcripts"]} == {TranscriptStatus.FAILED}
     model_id = failed["transcripts"][0]["model"]["id"]
     one_model = await _page(gql, run_id, modelId=model_id)
     assert one_model["transcriptCount"] == 60

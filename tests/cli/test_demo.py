@@ -24,6 +24,7 @@ from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
 from modeldesk.db.tables import AuditEntry, LlmModel, LlmProvider
 from modeldesk.demo import DEMO_DEFINITION, DEMO_KEY_PLACEHOLDER
+from modeldesk.enums import RunStatus
 from modeldesk.testing.live_server import free_port
 
 SECRET = "opaque-unrelated-secret-9931"
@@ -109,8 +110,10 @@ async def test_a_demo_run_completes_without_keys_and_a_second_start_adds_nothing
         # No model named: the default of every keyed provider, and only simlab has a key.
         assert [model["modelId"] for model in run["models"]] == ["sim-mini"]
         deadline = time.monotonic() + 60
-        while (state := _graphql(port, token, RUN, id=run["id"])["run"])["status"] != "COMPLETED":
-            assert state["status"] in ("PENDING", "RUNNING"), state
+        while (state := _graphql(port, token, RUN, id=run["id"])["run"])[
+            "status"
+        ] != RunStatus.COMPLETED:
+            assert state["status"] in (RunStatus.PENDING, RunStatus.RUNNING), state
             assert time.monotonic() < deadline, state
             await asyncio.sleep(0.2)
         assert state["progress"] == {"total": 6, "completed": 6, "failed": 0}

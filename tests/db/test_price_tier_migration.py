@@ -14,9 +14,10 @@ import json
 import secrets
 from collections.abc import AsyncIterator
 from decimal import Decimal
+from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from alembic import command
 from sqlalchemy.engine import Connection
@@ -27,6 +28,7 @@ from modeldesk.config import Settings
 from modeldesk.db.migrate import alembic_config, upgrade_database
 from modeldesk.db.tables import PRICE_COLUMNS
 from modeldesk.db.urls import sqlalchemy_url
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.llm import CostSnapshot, Usage, fallback_quote, snapshot_cost
 
 OLD_PRICES = "cost_input_per_million, cost_output_per_million, cost_cached_input_per_million"
@@ -48,7 +50,9 @@ async def url_at_0005(server_url: str) -> AsyncIterator[str]:
         await admin.close()
 
 
-def _snapshot(version_id: int, prices: tuple[str, str, str | None], call: tuple[int, ...]) -> dict:
+def _snapshot(
+    version_id: int, prices: tuple[str, str, str | None], call: tuple[int, ...]
+) -> dict[str, Any]:
     """What release 1 wrote: cached reads at their price, everything else of the input at input."""
     inp, out, cached, _writes, reasoning = call
     usage = Usage(inp, out, cached_input_tokens=cached, reasoning_tokens=reasoning)
@@ -92,7 +96,8 @@ async def _fill_release_one(conn: asyncpg.Connection) -> None:
     )
     await conn.execute(
         "INSERT INTO runs (id, definition_id, status, total, completed, created_by) "
-        f"VALUES (1, 1, 'COMPLETED', {len(CALLS)}, {len(CALLS)}, 'a')"
+        f"VALUES (1, 1, $1, {len(CALLS)}, {len(CALLS)}, 'a')",
+        RunStatus.COMPLETED.value,
     )
     for index, call in enumerate(CALLS, start=1):
         version_id = 1 if index == 1 else 2
@@ -100,15 +105,17 @@ async def _fill_release_one(conn: asyncpg.Connection) -> None:
         snapshot = _snapshot(version_id, prices, call)
         await conn.execute(
             "INSERT INTO probes (id, run_id, scenario_id, model_id, state) "
-            "VALUES ($1, 1, $1, 1, 'SUCCEEDED')",
+            "VALUES ($1, 1, $1, 1, $2)",
             index,
+            ProbeState.SUCCEEDED.value,
         )
         await conn.execute(
             "INSERT INTO transcripts (run_id, scenario_id, model_id, probe_id, status, "
             "input_tokens, output_tokens, cached_input_tokens, reasoning_tokens, "
             "estimated_cost, cost_snapshot) "
-            "VALUES (1, $1, 1, $1, 'SUCCEEDED', $2, $3, $4, $5, $6, $7)",
+            "VALUES (1, $1, 1, $1, $2, $3, $4, $5, $6, $7, $8)",
             index,
+            TranscriptStatus.SUCCEEDED.value,
             call[0],
             call[1],
             call[2],
@@ -118,7 +125,7 @@ async def _fill_release_one(conn: asyncpg.Connection) -> None:
         )
 
 
-async def _rows(conn: asyncpg.Connection, query: str) -> list[dict]:
+async def _rows(conn: asyncpg.Connection, query: str) -> list[dict[str, Any]]:
     return [dict(row) for row in await conn.fetch(query)]
 
 

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import asyncio
-from collections.abc import Callable
 
 import httpx
 import pytest
+from llm_targets import TargetFactory
 
 from modeldesk.enums import ApiStyle
 from modeldesk.errors import ErrorCode
@@ -14,13 +14,10 @@ from modeldesk.llm import (
     CompletionRequest,
     Message,
     ProviderCallError,
-    ProviderTarget,
     Usage,
     complete,
 )
 from modeldesk.testing import Simulator, fingerprint
-
-Factory = Callable[..., ProviderTarget]
 
 REQUEST = CompletionRequest(
     messages=(
@@ -39,7 +36,7 @@ REQUEST = CompletionRequest(
 
 
 async def test_openai_request_shape(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory, api_key: str
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory, api_key: str
 ) -> None:
     await complete(client, make_target(ApiStyle.OPENAI, "gpt-5-mini"), REQUEST)
     [seen] = sim.requests("gpt-5-mini")
@@ -66,7 +63,7 @@ async def test_openai_request_shape(
 
 @pytest.mark.parametrize("provider", ["deepseek", "mistral"])
 async def test_openai_compatible_providers_that_only_know_max_tokens(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory, provider: str
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory, provider: str
 ) -> None:
     target = make_target(ApiStyle.OPENAI, "chat-model", provider_name=provider)
     await complete(client, target, CompletionRequest.from_prompt("hi", max_output_tokens=64))
@@ -76,7 +73,7 @@ async def test_openai_compatible_providers_that_only_know_max_tokens(
 
 
 async def test_openai_usage_with_cached_and_reasoning_tokens(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     sim.configure(
         "gpt-5.1",
@@ -99,7 +96,7 @@ async def test_openai_usage_with_cached_and_reasoning_tokens(
 
 
 async def test_base_url_that_already_ends_in_v1(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     target = make_target(ApiStyle.OPENAI, "local-llama", base_url=f"{sim.url}/v1/", api_key=None)
     result = await complete(client, target, CompletionRequest.from_prompt("hi"))
@@ -110,7 +107,7 @@ async def test_base_url_that_already_ends_in_v1(
 
 
 async def test_anthropic_request_shape(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory, api_key: str
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory, api_key: str
 ) -> None:
     await complete(client, make_target(ApiStyle.ANTHROPIC, "claude-haiku-4-5"), REQUEST)
     [seen] = sim.requests("claude-haiku-4-5")
@@ -135,7 +132,7 @@ async def test_anthropic_request_shape(
 
 
 async def test_anthropic_input_tokens_include_both_cache_figures(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     sim.configure(
         "claude-sonnet-4-5",
@@ -161,7 +158,7 @@ async def test_anthropic_input_tokens_include_both_cache_figures(
 
 
 async def test_gemini_request_shape_keeps_the_key_out_of_the_url(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory, api_key: str
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory, api_key: str
 ) -> None:
     await complete(client, make_target(ApiStyle.GEMINI, "models/gemini-2.5-pro"), REQUEST)
     [seen] = sim.requests("gemini-2.5-pro")
@@ -186,7 +183,7 @@ async def test_gemini_request_shape_keeps_the_key_out_of_the_url(
 
 
 async def test_gemini_output_includes_thoughts(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     sim.configure(
         "gemini-2.5-pro",
@@ -206,7 +203,7 @@ async def test_gemini_output_includes_thoughts(
 
 
 async def test_gemini_blocked_prompt_is_a_clear_non_retryable_error(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     sim.configure("gemini-2.5-pro", outcomes=["blocked"])
     with pytest.raises(ProviderCallError) as caught:
@@ -219,7 +216,7 @@ async def test_gemini_blocked_prompt_is_a_clear_non_retryable_error(
 
 @pytest.mark.parametrize("style", [ApiStyle.OPENAI, ApiStyle.ANTHROPIC])
 async def test_blocked_answer_is_a_content_filter_completion(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory, style: ApiStyle
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory, style: ApiStyle
 ) -> None:
     sim.configure("m", outcomes=["blocked"])
     result = await complete(client, make_target(style, "m"), REQUEST)
@@ -229,7 +226,7 @@ async def test_blocked_answer_is_a_content_filter_completion(
 
 @pytest.mark.parametrize("style", list(ApiStyle))
 async def test_an_answer_that_talks_about_rate_limits_is_a_success(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory, style: ApiStyle
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory, style: ApiStyle
 ) -> None:
     answer = "Too many requests? You hit a Rate Limit: quota exceeded."
     sim.configure("m", text=answer)
@@ -238,7 +235,7 @@ async def test_an_answer_that_talks_about_rate_limits_is_a_success(
 
 
 async def test_concurrent_calls_are_counted_per_model_and_provider(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     for model in ("a", "b"):
         sim.configure(model, latency=0.2, provider="acme")
@@ -253,7 +250,7 @@ async def test_concurrent_calls_are_counted_per_model_and_provider(
 
 
 async def test_request_without_a_user_message_is_refused_locally(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Factory
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     request = CompletionRequest(messages=(Message("system", "only a preamble"),))
     with pytest.raises(ProviderCallError) as caught:

@@ -3,10 +3,10 @@
 from __future__ import annotations
 
 import random
-from collections.abc import Callable
 
 import httpx
 import pytest
+from llm_targets import TargetFactory
 
 from modeldesk.config import load_settings
 from modeldesk.enums import ApiStyle
@@ -16,7 +16,6 @@ from modeldesk.llm import (
     CompletionRequest,
     GiveUp,
     ProviderCallError,
-    ProviderTarget,
     Retry,
     RetryState,
     complete,
@@ -158,7 +157,7 @@ def test_retry_state_json_round_trip() -> None:
 
 
 async def test_policy_drives_calls_to_success_against_the_simulator(
-    sim: Simulator, client: httpx.AsyncClient, make_target: Callable[..., ProviderTarget]
+    sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     """The loop the queue runs, minus the waiting: re-call after each Retry."""
     sim.configure(

@@ -3,12 +3,12 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
 from email.utils import format_datetime
 
 import httpx
 import pytest
+from llm_targets import TargetFactory
 
 from modeldesk.enums import ApiStyle
 from modeldesk.errors import ErrorCode
@@ -23,7 +23,6 @@ from modeldesk.llm import (
 from modeldesk.llm.classify import check_response, error_for_status, error_for_transport
 from modeldesk.testing import Outcome, Simulator
 
-Factory = Callable[..., ProviderTarget]
 PROMPT = CompletionRequest.from_prompt("hello")
 NO_HEADERS = httpx.Headers()
 
@@ -204,7 +203,7 @@ CASES = [
 async def test_simulated_outcomes_are_classified(
     sim: Simulator,
     client: httpx.AsyncClient,
-    make_target: Factory,
+    make_target: TargetFactory,
     style: ApiStyle,
     outcome: Outcome,
     code: ErrorCode,
@@ -221,7 +220,7 @@ async def test_simulated_outcomes_are_classified(
 
 
 async def test_connection_refused_is_a_retryable_timeout(
-    client: httpx.AsyncClient, make_target: Factory
+    client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     with Simulator() as gone:
         url = gone.url
@@ -231,7 +230,7 @@ async def test_connection_refused_is_a_retryable_timeout(
 
 
 async def test_unsupported_base_url_is_not_retried(
-    client: httpx.AsyncClient, make_target: Factory
+    client: httpx.AsyncClient, make_target: TargetFactory
 ) -> None:
     target = make_target(ApiStyle.OPENAI, "m", base_url="ftp://example.invalid")
     with pytest.raises(ProviderCallError) as caught:

@@ -5,10 +5,10 @@ from __future__ import annotations
 import contextlib
 import json
 import logging
-from collections.abc import Callable
 
 import httpx
 import pytest
+from llm_targets import TargetFactory
 
 from modeldesk.enums import ApiStyle
 from modeldesk.errors import ErrorCode, UnsupportedProviderError
@@ -104,7 +104,7 @@ async def test_transport_error_text_is_redacted() -> None:
 async def test_key_is_absent_from_urls_logs_and_simulator_records(
     sim: Simulator,
     client: httpx.AsyncClient,
-    make_target: Callable[..., ProviderTarget],
+    make_target: TargetFactory,
     caplog: pytest.LogCaptureFixture,
     style: ApiStyle,
     outcome: str,

@@ -7,28 +7,25 @@ oracle relies on is the usage the provider reported.
 
 from __future__ import annotations
 
-from collections.abc import Callable
-
 import httpx
 import pytest
 from genai_prices import extract_usage
+from llm_targets import TargetFactory
 
 from modeldesk.enums import ApiStyle
 from modeldesk.llm import (
     Completion,
     CompletionRequest,
-    ProviderTarget,
     Usage,
     complete,
     gemini,
 )
-from modeldesk.testing import Simulator
+from modeldesk.testing import ModelConfig, Simulator
 
-Factory = Callable[..., ProviderTarget]
 REQUEST = CompletionRequest.from_prompt("Count to three.")
 
 
-def _reference_counts(body: object, provider_id: str, flavor: str) -> tuple[int, ...]:
+def _reference_counts(body: object, provider_id: str, flavor: str) -> tuple[object, ...]:
     usage = extract_usage(body, provider_id=provider_id, api_flavor=flavor).usage
     return (
         usage.input_tokens,
@@ -50,20 +47,23 @@ def _ours(usage: Usage) -> tuple[int, ...]:
 class Caller:
     """Configures a model's usage in the simulator, then calls it through its adapter."""
 
-    def __init__(self, sim: Simulator, client: httpx.AsyncClient, make_target: Factory) -> None:
+    def __init__(
+        self, sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory
+    ) -> None:
         self.sim, self.client, self.make_target = sim, client, make_target
 
     async def __call__(
         self, style: ApiStyle, model: str, provider: str = "", **usage: int
     ) -> Completion:
         # The real model name in the response, as genai-prices' extractor looks it up.
-        self.sim.configure(model, model_version=model, provider=provider or None, **usage)
+        fields = {"model_version": model, "provider": provider or None, **usage}
+        self.sim.configure(model, ModelConfig.from_json(fields))
         target = self.make_target(style, model, provider_name=provider)
         return await complete(self.client, target, REQUEST)
 
 
 @pytest.fixture
-def call(sim: Simulator, client: httpx.AsyncClient, make_target: Factory) -> Caller:
+def call(sim: Simulator, client: httpx.AsyncClient, make_target: TargetFactory) -> Caller:
     return Caller(sim, client, make_target)
 
 
@@ -114,7 +114,7 @@ async def test_anthropic_counts_match_the_reference_extractor(call: Caller) -> N
 
 
 async def test_gemini_thoughts_are_output_and_tool_use_prompts_are_input(
-    call: Caller, make_target: Factory
+    call: Caller, make_target: TargetFactory
 ) -> None:
     result = await call(
         ApiStyle.GEMINI,

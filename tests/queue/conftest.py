@@ -2,28 +2,24 @@
 
 from __future__ import annotations
 
-import asyncio
 import json
-import time
-from collections.abc import AsyncIterator, Awaitable, Callable, Iterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from pgqueuer.adapters.drivers.asyncpg import AsyncpgPoolDriver
 from pgqueuer.adapters.persistence.queries import Queries
-from queue_support import GENERATED_SCENARIOS
+from queue_support import GENERATED_SCENARIOS, InProcessWorker, StartWorker
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import infra_setting_key, update_setting
 from modeldesk.config import Settings, load_settings
-from modeldesk.context import AppContext
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
 from modeldesk.queue.gate_pool import open_gate_pool
 from modeldesk.queue.jobs import JobServices
-from modeldesk.queue.worker import run_worker
 from modeldesk.testing import Simulator
 from modeldesk.testing.probe_runs import add_simulated_provider
 from modeldesk.testing.worker_fleet import FAST_SETTINGS, WorkerFleet
@@ -83,25 +79,13 @@ def fleet(db: Database, database_url: str, tmp_path: Path) -> Iterator[WorkerFle
         yield workers
 
 
-class InProcessWorker:
-    """`run_worker` as a task of the test's own loop, for what needs no second process."""
-
-    def __init__(self, db: Database, settings: Settings) -> None:
-        self.stop = asyncio.Event()
-        context = AppContext(settings=settings, db=db, owns_embedded_server=False)
-        self.task = asyncio.create_task(run_worker(context, shutdown=self.stop))
-
-    async def close(self) -> None:
-        self.stop.set()
-        await asyncio.wait_for(self.task, timeout=30)
-
-
 @pytest.fixture
-async def start_worker(db: Database) -> AsyncIterator[Callable[[Settings], InProcessWorker]]:
+async def start_worker(db: Database, fast_settings: Settings) -> AsyncIterator[StartWorker]:
+    """Starts an in-process worker, with `fast_settings` unless given others."""
     started: list[InProcessWorker] = []
 
-    def start(settings: Settings) -> InProcessWorker:
-        worker = InProcessWorker(db, settings)
+    def start(settings: Settings | None = None) -> InProcessWorker:
+        worker = InProcessWorker(db, settings or fast_settings)
         started.append(worker)
         return worker
 
@@ -115,23 +99,3 @@ async def start_worker(db: Database) -> AsyncIterator[Callable[[Settings], InPro
 def fast_settings(database_url: str) -> Settings:
     """The settings a fleet's workers get (`FAST_SETTINGS`), for in-process use."""
     return load_settings({**FAST_SETTINGS, "MODELDESK_DATABASE_URL": database_url})
-
-
-Check = Callable[[], bool | Awaitable[bool]]
-
-
-async def _eventually(check: Check, within: float = 15.0, what: str = "the condition") -> float:
-    """Poll `check` until true; returns the seconds it took, fails after `within` seconds."""
-    began = time.monotonic()
-    while True:
-        result = check()
-        if result if isinstance(result, bool) else await result:
-            return time.monotonic() - began
-        if time.monotonic() - began > within:
-            raise AssertionError(f"{what} did not happen within {within} s")
-        await asyncio.sleep(0.02)
-
-
-@pytest.fixture
-def eventually() -> Callable[..., Awaitable[float]]:
-    return _eventually

@@ -3,8 +3,9 @@
 from __future__ import annotations
 
 import asyncio
+from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
 from queue_support import provider_held_until
 
@@ -27,7 +28,7 @@ async def provider(db: Database, admin: Principal) -> LlmProvider:
     return provider
 
 
-async def _set(db: Database, admin: Principal, provider: LlmProvider, **changes: object) -> None:
+async def _set(db: Database, admin: Principal, provider: LlmProvider, **changes: Any) -> None:
     await update_provider(db, admin, provider.id, ProviderUpdate.parse(**changes))
 
 
@@ -39,6 +40,11 @@ async def _age_starts(pool: asyncpg.Pool, provider: LlmProvider, lanes: list[int
         provider.id,
         lanes,
     )
+
+
+async def _admitted(pool: asyncpg.Pool, provider: LlmProvider, calls: int) -> list[bool]:
+    """Whether each of `calls` admissions in a row let its call start."""
+    return [(await admit_call(pool, provider.id)).admitted for _ in range(calls)]
 
 
 async def test_no_more_starts_than_the_limit_in_a_minute(
@@ -55,8 +61,7 @@ async def test_turned_away_calls_come_back_one_by_one(
     db: Database, admin: Principal, gate_pool: asyncpg.Pool, provider: LlmProvider
 ) -> None:
     await _set(db, admin, provider, requests_per_minute=2)
-    admitted = [await admit_call(gate_pool, provider.id) for _ in range(2)]
-    assert all(a.admitted for a in admitted)
+    assert await _admitted(gate_pool, provider, 2) == [True, True]
     waits = [(await admit_call(gate_pool, provider.id)).wait_seconds for _ in range(4)]
     # a turn every 60 s / 2 after the window's first free slot, at most 2 minutes ahead
     expected = [60, 90, 120, 120]
@@ -80,11 +85,9 @@ async def test_concurrent_workers_share_one_window(
 async def test_a_lane_frees_when_its_start_is_a_minute_old(
     gate_pool: asyncpg.Pool, provider: LlmProvider
 ) -> None:
-    for _ in range(3):
-        assert (await admit_call(gate_pool, provider.id)).admitted
+    assert await _admitted(gate_pool, provider, 3) == [True] * 3
     await _age_starts(gate_pool, provider, [1])
-    assert (await admit_call(gate_pool, provider.id)).admitted
-    assert not (await admit_call(gate_pool, provider.id)).admitted
+    assert await _admitted(gate_pool, provider, 2) == [True, False]
     lanes = await gate_pool.fetchval(
         "SELECT count(*) FROM provider_request_starts WHERE provider_id = $1", provider.id
     )
@@ -95,23 +98,20 @@ async def test_a_lower_limit_still_counts_the_latest_starts(
     db: Database, admin: Principal, gate_pool: asyncpg.Pool, provider: LlmProvider
 ) -> None:
     await _set(db, admin, provider, requests_per_minute=4)
-    for _ in range(4):
-        assert (await admit_call(gate_pool, provider.id)).admitted
+    assert await _admitted(gate_pool, provider, 4) == [True] * 4
     await _age_starts(gate_pool, provider, [0, 1])  # two starts left in the window
 
     await _set(db, admin, provider, requests_per_minute=2)
     assert (await admit_call(gate_pool, provider.id)).reason is AdmissionReason.RATE_WINDOW
     await _set(db, admin, provider, requests_per_minute=3)
-    assert (await admit_call(gate_pool, provider.id)).admitted
-    assert not (await admit_call(gate_pool, provider.id)).admitted
+    assert await _admitted(gate_pool, provider, 2) == [True, False]
 
 
 async def test_zero_requests_per_minute_counts_as_one(
     db: Database, admin: Principal, gate_pool: asyncpg.Pool, provider: LlmProvider
 ) -> None:
     await _set(db, admin, provider, requests_per_minute=0)
-    assert (await admit_call(gate_pool, provider.id)).admitted
-    assert not (await admit_call(gate_pool, provider.id)).admitted
+    assert await _admitted(gate_pool, provider, 2) == [True, False]
 
 
 async def test_a_disabled_provider_admits_nothing(

@@ -15,11 +15,13 @@ from pathlib import Path
 
 import httpx
 import pytest
+from queue_support import eventually
 
 from modeldesk.auth import create_token
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus
 from modeldesk.testing import Simulator
 from modeldesk.testing.crash_runs import (
     CrashedRun,
@@ -36,17 +38,16 @@ from modeldesk.testing.owned_postgres import OwnedPostgres, PostgresBinaries, av
 from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run, wait_for_run
 from modeldesk.testing.worker_fleet import WorkerFleet
 
-Eventually = Callable[..., Awaitable[float]]
 PROBES = 60
 PARALLEL = 4
 LATENCY = 0.2
 ONE_EACH = TranscriptTally(transcripts=PROBES, probes_with_one=PROBES)
 GIVEN_BACK = re.compile(r"\((\d+) jobs of the lost connection back in the queue\)")
+# None, when the machine has no binaries at all: the tests then say so and skip.
+BINARIES: list[PostgresBinaries | None] = [*available_binaries()] or [None]
 
 
-@pytest.fixture(
-    params=available_binaries() or [None], ids=lambda found: getattr(found, "kind", "none")
-)
+@pytest.fixture(params=BINARIES, ids=lambda found: getattr(found, "kind", "none"))
 def owned_postgres(request: pytest.FixtureRequest) -> Iterator[OwnedPostgres]:
     binaries: PostgresBinaries | None = request.param
     if binaries is None:
@@ -73,45 +74,54 @@ def _report(label: str, crashed: CrashedRun) -> None:
     )
 
 
-async def _crash_mid_run(
-    postgres: OwnedPostgres,
-    db: Database,
+CrashMidRun = Callable[..., Awaitable[CrashedRun]]
+
+
+@pytest.fixture
+def crash_mid_run(
+    owned_postgres: OwnedPostgres,
+    owned_db: Database,
     admin: Principal,
     sim: Simulator,
     tmp_path: Path,
-    *,
-    heartbeat_seconds: float,
-    down_for: float,
-) -> CrashedRun:
-    """Two workers, 60 probes, a crash once 12 are done, a restart; both workers come back."""
-    workload = Workload(
-        probes=PROBES, parallel=PARALLEL, workers=2, heartbeat_seconds=heartbeat_seconds
-    )
-    crashed = await run_through_crash(
-        postgres,
-        db,
-        admin,
-        sim,
-        tmp_path,
-        workload,
-        name="crashy",
-        crash_after=12,
-        down_for=down_for,
-    )
-    assert (crashed.run.status, crashed.run.completed, crashed.run.failed) == (
-        "COMPLETED",
-        PROBES,
-        0,
-    )
-    assert await tally_transcripts(db, crashed.run.id) == ONE_EACH
-    # The calls cut off by the crash ran again once each, and nothing else twice.
-    assert PROBES <= crashed.provider_calls <= PROBES + PARALLEL
-    assert crashed.most_calls_of_one_probe <= 2
-    for log in crashed.worker_logs:
-        assert log.count("worker lost the database") == 1, log
-        assert log.count("database reachable again after") == 1, log
-        assert "Traceback" not in log, log
-    return crashed
+) -> CrashMidRun:
+    """Two workers, 60 probes, a crash once 12 are done, a restart; both workers come back.
+
+    Called with the label of its printed figures, the workers' heartbeat and how long
+    the server stays down."""
+
+    async def crash(label: str, *, heartbeat_seconds: float, down_for: float) -> CrashedRun:
+        workload = Workload(
+            probes=PROBES, parallel=PARALLEL, workers=2, heartbeat_seconds=heartbeat_seconds
+        )
+        crashed = await run_through_crash(
+            owned_postgres,
+            owned_db,
+            admin,
+            sim,
+            tmp_path,
+            workload,
+            name="crashy",
+            crash_after=12,
+            down_for=down_for,
+        )
+        _report(f"{label} ({owned_postgres.binaries.kind})", crashed)
+        assert (crashed.run.status, crashed.run.completed, crashed.run.failed) == (
+            RunStatus.COMPLETED,
+            PROBES,
+            0,
+        )
+        assert await tally_transcripts(owned_db, crashed.run.id) == ONE_EACH
+        # The calls cut off by the crash ran again once each, and nothing else twice.
+        assert PROBES <= crashed.provider_calls <= PROBES + PARALLEL
+        assert crashed.most_calls_of_one_probe <= 2
+        for log in crashed.worker_logs:
+            assert log.count("worker lost the database") == 1, log
+            assert log.count("database reachable again after") == 1, log
+            assert "Traceback" not in log, log
+        return crashed
+
+    return crash
 
 
 def _given_back(logs: list[str]) -> int:
@@ -120,35 +130,21 @@ def _given_back(logs: list[str]) -> int:
 
 
 async def test_two_workers_finish_a_run_through_a_crash_with_one_transcript_per_probe(
-    owned_postgres: OwnedPostgres,
-    owned_db: Database,
-    admin: Principal,
-    sim: Simulator,
-    tmp_path: Path,
+    crash_mid_run: CrashMidRun,
 ) -> None:
     # Back well within the heartbeat timeout: the jobs that were in flight run
     # again because their own workers give them back, not because they went stale.
-    crashed = await _crash_mid_run(
-        owned_postgres, owned_db, admin, sim, tmp_path, heartbeat_seconds=30, down_for=5
-    )
-    _report(f"crash ({owned_postgres.binaries.kind})", crashed)
+    crashed = await crash_mid_run("crash", heartbeat_seconds=30, down_for=5)
     assert crashed.provider_calls - PROBES <= _given_back(crashed.worker_logs)
     assert crashed.finished_after_restart < 20  # nothing waited 30 s for a stale heartbeat
 
 
 async def test_a_run_survives_the_database_gone_for_longer_than_the_heartbeat_timeout(
-    owned_postgres: OwnedPostgres,
-    owned_db: Database,
-    admin: Principal,
-    sim: Simulator,
-    tmp_path: Path,
+    crash_mid_run: CrashMidRun,
 ) -> None:
     # Every picked job's heartbeat is stale when the server is back, so another
     # worker may re-pick it while its own worker gives it back: still one run each.
-    crashed = await _crash_mid_run(
-        owned_postgres, owned_db, admin, sim, tmp_path, heartbeat_seconds=2, down_for=6
-    )
-    _report(f"long outage ({owned_postgres.binaries.kind})", crashed)
+    crashed = await crash_mid_run("long outage", heartbeat_seconds=2, down_for=6)
     assert crashed.restart.outage_seconds > 3 * 2
 
 
@@ -166,7 +162,6 @@ async def test_serve_and_its_worker_come_back_from_a_crash_without_serving_stale
     admin: Principal,
     sim: Simulator,
     tmp_path: Path,
-    eventually: Eventually,
 ) -> None:
     provider, model = await add_simulated_provider(owned_db, admin, sim.url, "served", parallel=2)
     sim.configure(model.model_id, provider=provider.name, latency=LATENCY)
@@ -220,7 +215,7 @@ async def test_serve_and_its_worker_come_back_from_a_crash_without_serving_stale
             )
         assert serve.poll() is None
 
-    assert (finished.status, finished.completed) == ("COMPLETED", 30)
+    assert (finished.status, finished.completed) == (RunStatus.COMPLETED, 30)
     assert await tally_transcripts(owned_db, run.id) == TranscriptTally(30, 30)
     log = fleet.log(0)
     assert log.count("worker lost the database") == 1, log

@@ -2,16 +2,16 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 from itertools import pairwise
 from typing import Any
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 import pytest
 from pgqueuer.domain.errors import RetryRequested
-from queue_support import GENERATED_SCENARIOS, picked_job, provider_held_until
+from queue_support import GENERATED_SCENARIOS, eventually, picked_job, provider_held_until
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider
@@ -19,6 +19,7 @@ from modeldesk.config import Settings
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.enums import ExpansionStatus
 from modeldesk.queue.admission import AdmissionReason, admit_call
 from modeldesk.queue.holds import hold_provider
 from modeldesk.queue.jobs import ExpansionJobHandler, JobServices
@@ -33,8 +34,6 @@ from modeldesk.runs import (
 from modeldesk.runs.step_outcome import MAX_INTERNAL_ERRORS
 from modeldesk.testing import Outcome, Simulator
 from modeldesk.testing.probe_runs import simulated_model_id
-
-Eventually = Callable[..., Awaitable[float]]
 
 
 @pytest.fixture
@@ -75,7 +74,6 @@ async def test_an_expansion_waits_while_its_provider_is_held_then_runs(
     infra_provider: LlmProvider,
     definition_id: int,
     sim: Simulator,
-    eventually: Eventually,
 ) -> None:
     await hold_provider(services.gate_pool, infra_provider.id, 0.4, reason="another call backs off")
     handler = ExpansionJobHandler(services)
@@ -83,14 +81,14 @@ async def test_an_expansion_waits_while_its_provider_is_held_then_runs(
         await handler(_job(definition_id))
     assert timedelta(0) < retry.value.delay <= timedelta(seconds=0.4)
     assert sim.requests() == []
-    assert await _expansion_status(db, definition_id) == "QUEUED"
+    assert await _expansion_status(db, definition_id) == ExpansionStatus.QUEUED
 
     async def released() -> bool:
         return await provider_held_until(services.gate_pool, infra_provider.id) is None
 
     await eventually(released, what="the end of the hold")
     await handler(_job(definition_id, attempts=1))
-    assert await _expansion_status(db, definition_id) == "SUCCEEDED"
+    assert await _expansion_status(db, definition_id) == ExpansionStatus.SUCCEEDED
     assert await _texts(db, definition_id) == GENERATED_SCENARIOS
     assert len(sim.requests()) == 1
 
@@ -120,7 +118,7 @@ async def test_an_expansion_waits_for_a_slot_in_the_minute_window_then_counts_in
         infra_provider.id,
     )
     await handler(_job(definition_id, attempts=1))
-    assert await _expansion_status(db, definition_id) == "SUCCEEDED"
+    assert await _expansion_status(db, definition_id) == ExpansionStatus.SUCCEEDED
     # The expansion's call took the new window's slot: the provider's next call waits.
     assert (await admit_call(pool, infra_provider.id)).reason is AdmissionReason.RATE_WINDOW
 
@@ -141,7 +139,10 @@ async def test_a_rate_limited_expansion_holds_its_provider_and_is_requeued(
     held = await provider_held_until(services.gate_pool, infra_provider.id)
     assert held is not None
     definition = await get_definition(db, definition_id)
-    assert (definition.expansion_status, definition.expansion_rate_limit_retries) == ("QUEUED", 1)
+    assert (definition.expansion_status, definition.expansion_rate_limit_retries) == (
+        ExpansionStatus.QUEUED,
+        1,
+    )
 
     # While it backs off, no call of the provider starts, this one's included.
     with pytest.raises(RetryRequested):
@@ -156,7 +157,6 @@ async def test_rate_limits_end_the_expansion_as_failed_after_the_schedule(
     sim: Simulator,
     fast_settings: Settings,
     start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
     gate_pool: asyncpg.Pool,
 ) -> None:
     before = await _texts(db, definition_id)
@@ -164,11 +164,11 @@ async def test_rate_limits_end_the_expansion_as_failed_after_the_schedule(
     start_worker(fast_settings)
 
     async def finished() -> bool:
-        return await _expansion_status(db, definition_id) != "QUEUED"
+        return await _expansion_status(db, definition_id) != ExpansionStatus.QUEUED
 
     await eventually(finished, what="the expansion's end")
     failed = await get_definition(db, definition_id)
-    assert failed.expansion_status == "FAILED"
+    assert failed.expansion_status == ExpansionStatus.FAILED
     assert (failed.expansion_error or "").startswith("RATE_LIMITED: still rate limited after 2")
     assert await _texts(db, definition_id) == before
     schedule = fast_settings.rate_limit_backoff
@@ -214,7 +214,7 @@ async def test_a_bug_in_the_expansion_retries_then_ends_it_as_failed(
 
     assert step.calls == MAX_INTERNAL_ERRORS
     failed = await get_definition(db, definition_id)
-    assert failed.expansion_status == "FAILED"
+    assert failed.expansion_status == ExpansionStatus.FAILED
     assert "internal error in the expansion step: KeyError" in (failed.expansion_error or "")
     assert await _texts(db, definition_id) == before
     assert f"expansion of definition {definition_id}" in caplog.text

@@ -3,11 +3,13 @@
 from __future__ import annotations
 
 import time
-from collections.abc import Awaitable, Callable
+
+from queue_support import eventually, run_on_workers
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus
 from modeldesk.runs import get_run
 from modeldesk.testing import Simulator
 from modeldesk.testing.probe_runs import (
@@ -17,8 +19,6 @@ from modeldesk.testing.probe_runs import (
     wait_for_run,
 )
 from modeldesk.testing.worker_fleet import WorkerFleet
-
-Eventually = Callable[..., Awaitable[float]]
 
 
 async def _done(db: Database, run_id: int) -> int:
@@ -40,14 +40,12 @@ async def test_a_later_run_takes_turns_from_its_first_job(
 
 
 async def test_a_small_run_does_not_wait_for_a_big_one(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
     """The issue's case: 4 probes queued after 120 on one 2-slot provider."""
-    provider, model = await add_simulated_provider(db, admin, sim.url, "fair", parallel=2)
-    sim.configure(model.model_id, provider=provider.name, latency=0.1)
-    fleet.start(2)
-    fleet.wait_until_started()
-    big = await queue_probe_run(db, admin, [model], 120)
+    provider, model, big = await run_on_workers(
+        db, admin, sim, fleet, "fair", workers=2, probes=120, parallel=2, latency=0.1
+    )
     await eventually(lambda: _at_least(db, big.id, 10), what="the big run under way")
 
     big_before = await _done(db, big.id)
@@ -57,7 +55,7 @@ async def test_a_small_run_does_not_wait_for_a_big_one(
     took = time.monotonic() - began
     big_meanwhile = await _done(db, big.id) - big_before
 
-    assert small_run.status == "COMPLETED"
+    assert small_run.status == RunStatus.COMPLETED
     # Round robin: about as many of the big run's probes as the small run's own.
     assert big_meanwhile < 120 / 4, (big_meanwhile, took)
     print(f"\nsmall run done in {took:.2f} s (ideal 0.20 s); big run +{big_meanwhile} meanwhile")

@@ -7,7 +7,10 @@ from datetime import timedelta
 
 import httpx
 import pytest
-from asyncpg.exceptions import TooManyConnectionsError, UniqueViolationError
+from asyncpg.exceptions import (  # type: ignore[import-untyped]
+    TooManyConnectionsError,
+    UniqueViolationError,
+)
 from pgqueuer.domain.errors import RetryRequested
 from queue_support import picked_job, provider_held_until
 from sqlalchemy import select
@@ -18,6 +21,7 @@ from modeldesk.catalog import ProviderUpdate, models_by_provider_ids, update_pro
 from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus
 from modeldesk.errors import DatabaseUnavailableError
 from modeldesk.queue.admission import admit_call
 from modeldesk.queue.jobs import JobServices, ProbeJobHandler, database_retry_delay
@@ -109,7 +113,7 @@ async def test_a_full_minute_window_requeues_without_claiming(
     with pytest.raises(RetryRequested) as retry:
         await handler(picked_job({"probe_id": probe_id}))
     assert timedelta(seconds=58) < retry.value.delay <= timedelta(seconds=60)
-    assert await _probe_state(db, probe_id) == ("PENDING", 0)
+    assert await _probe_state(db, probe_id) == (ProbeState.PENDING, 0)
 
 
 async def test_a_disabled_providers_probe_waits_for_the_next_refresh(
@@ -120,7 +124,7 @@ async def test_a_disabled_providers_probe_waits_for_the_next_refresh(
     with pytest.raises(RetryRequested) as retry:
         await ProbeJobHandler(services, provider)(picked_job({"probe_id": probe_id}))
     assert retry.value.delay == timedelta(seconds=services.settings.limits_refresh_seconds)
-    assert await _probe_state(db, probe_id) == ("PENDING", 0)
+    assert await _probe_state(db, probe_id) == (ProbeState.PENDING, 0)
 
 
 async def test_a_rate_limited_probe_holds_its_provider(
@@ -184,18 +188,30 @@ async def test_a_bug_in_the_step_retries_then_ends_the_probe_as_a_recorded_failu
     async with db.session() as session:
         probe = await session.get(Probe, probe_id)
     assert probe is not None
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "PROVIDER_ERROR", True)
+    assert (probe.state, probe.error_code, probe.retryable) == (
+        ProbeState.FAILED,
+        "PROVIDER_ERROR",
+        True,
+    )
     assert probe.error_message is not None and "DBAPIError" in probe.error_message
     finished = await get_run(db, run_id)
-    assert (finished.status, finished.failed, finished.total) == ("FAILED", 1, 1)
+    assert (finished.status, finished.failed, finished.total) == (RunStatus.FAILED, 1, 1)
+
+
+async def _handling_a_step_in_its_call(
+    services: JobServices, provider: ProviderLimits
+) -> asyncio.Task[None]:
+    """A job handled in the background, its step started and waiting to be released."""
+    step = RecordingStep()
+    handling = asyncio.create_task(_handler(services, provider, step)(picked_job({"probe_id": 1})))
+    await step.started.wait()
+    return handling
 
 
 async def test_a_released_step_goes_back_to_the_queue_at_once(
     services: JobServices, provider: ProviderLimits
 ) -> None:
-    step = RecordingStep()
-    handling = asyncio.create_task(_handler(services, provider, step)(picked_job({"probe_id": 1})))
-    await step.started.wait()
+    handling = await _handling_a_step_in_its_call(services, provider)
     assert services.in_flight.release_all() == 1
     with pytest.raises(RetryRequested) as retry:
         await handling
@@ -206,9 +222,7 @@ async def test_a_released_step_goes_back_to_the_queue_at_once(
 async def test_cancelling_the_job_itself_is_not_a_release(
     services: JobServices, provider: ProviderLimits
 ) -> None:
-    step = RecordingStep()
-    handling = asyncio.create_task(_handler(services, provider, step)(picked_job({"probe_id": 1})))
-    await step.started.wait()
+    handling = await _handling_a_step_in_its_call(services, provider)
     handling.cancel()
     with pytest.raises(asyncio.CancelledError):
         await handling

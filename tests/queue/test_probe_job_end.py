@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import timedelta
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import httpx
 from pgqueuer.adapters.persistence.queries import Queries
 from pgqueuer.domain.models import Job
@@ -13,6 +13,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.db.job_queue import decode_payload, probe_entrypoint
 from modeldesk.db.session import Database
+from modeldesk.enums import TranscriptStatus
 from modeldesk.queue.manager import ProviderQueueManager, SessionDriver
 from modeldesk.runs.probe_records import QueueJob, record_failure
 from modeldesk.runs.probe_step import execute_probe
@@ -76,7 +77,7 @@ async def test_the_record_ends_the_job_and_frees_its_slot_in_one_transaction(
     transcript = await gate_pool.fetchrow(
         "SELECT status FROM transcripts WHERE probe_id = $1", probe_id
     )
-    assert transcript is not None and transcript["status"] == "SUCCEEDED"
+    assert transcript is not None and transcript["status"] == TranscriptStatus.SUCCEEDED
     assert len(await _pick(manager)) == 1  # the slot came free with the record
     await manager.queries.log_jobs([(job, "successful", None)])  # pgqueuer's own, later
     assert await _log(gate_pool, job.id) == ["queued", "picked", "successful"]

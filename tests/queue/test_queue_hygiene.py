@@ -2,10 +2,11 @@
 
 from __future__ import annotations
 
-from collections.abc import Awaitable, Callable
+from collections.abc import Callable
 from datetime import timedelta
 
 import httpx
+from queue_support import eventually
 from sqlalchemy import text
 
 from modeldesk.app import AUTOVACUUM_OFF_WARNING, create_app
@@ -57,7 +58,6 @@ async def test_the_worker_trims_the_log_as_it_starts(
     db: Database,
     fast_settings: Settings,
     start_worker: Callable[[Settings], object],  # stopped by the fixture
-    eventually: Callable[..., Awaitable[float]],
 ) -> None:
     await _log_rows(db, first=1, count=20, age_hours=2)
     await _log_rows(db, first=100, count=2, age_hours=0)

@@ -7,22 +7,27 @@ import json
 from collections.abc import Awaitable, Callable
 from datetime import UTC, datetime
 from decimal import Decimal
-from typing import Any
 
 import pytest
 from pgqueuer.domain.errors import RetryRequested
-from queue_support import picked_job, provider_held_until
+from queue_support import (
+    StartWorker,
+    eventually,
+    finished_analysis,
+    picked_job,
+    provider_held_until,
+)
 from sqlalchemy import select, text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import infra_setting_key, update_setting
-from modeldesk.config import Settings
 from modeldesk.db.job_queue import enqueue_jobs, probe_entrypoint
 from modeldesk.db.run_tables import Probe, Run, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import RunAnalysis, TranscriptSummary
 from modeldesk.db.tables import LlmModel, LlmProvider
-from modeldesk.errors import ForbiddenError
+from modeldesk.enums import InfraWorkStatus, RunStatus, TranscriptStatus
+from modeldesk.errors import ErrorCode, ForbiddenError
 from modeldesk.queue.jobs import JobServices
 from modeldesk.queue.limits import ProviderLimits
 from modeldesk.queue.summary_jobs import ProviderJobs
@@ -36,10 +41,11 @@ from modeldesk.testing import Outcome, Simulator
 from modeldesk.testing.judged_runs import judged_run, run_summaries
 from modeldesk.testing.probe_runs import add_simulated_provider, wait_for_run
 
-Eventually = Callable[..., Awaitable[float]]
 JUDGE_ANSWER = {"score": 7, "summary": "A clear and correct answer."}
 REPORT = "The target model scored 7 on every answer; the interval is a single point."
 SCENARIOS = 6
+# The `models` fixture: each role's (provider, model).
+Models = dict[str, tuple[LlmProvider, LlmModel]]
 
 
 async def _simulated(
@@ -55,7 +61,7 @@ async def _simulated(
 @pytest.fixture
 async def models(
     db: Database, admin: Principal, sim: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> dict[str, tuple[LlmProvider, LlmModel]]:
+) -> Models:
     """A target model (3 in parallel), the judge (1 in parallel) and the analyst."""
     monkeypatch.setenv("SIMULATOR_API_KEY", "sk-simulated-key")
     found = {
@@ -89,43 +95,41 @@ async def _one_probe_judged(
     return run, summary
 
 
-async def _analysis(db: Database, run_id: int) -> RunAnalysis | None:
-    async with db.session() as session:
-        return await session.get(RunAnalysis, run_id)
+JudgedByAWorker = Callable[..., Awaitable[tuple[Run, RunAnalysis]]]
 
 
-async def _finished_analysis(db: Database, run_id: int, eventually: Eventually) -> RunAnalysis:
-    async def finished() -> bool:
-        analysis = await _analysis(db, run_id)
-        return analysis is not None and analysis.status in ("COMPLETED", "FAILED")
+@pytest.fixture
+def judged_by_a_worker(
+    db: Database,
+    admin: Principal,
+    models: Models,
+    start_worker: StartWorker,
+) -> JudgedByAWorker:
+    """A judged run on the target model, served by a worker through to its analysis:
+    (the finished run, its analysis)."""
 
-    await eventually(finished, within=30, what="the run's analysis")
-    analysis = await _analysis(db, run_id)
-    assert analysis is not None
-    return analysis
+    async def judge(max_cost: str | None = None) -> tuple[Run, RunAnalysis]:
+        target = models["target"][1]
+        run = await judged_run(db, admin, target, scenarios=SCENARIOS, max_cost=max_cost)
+        start_worker()
+        finished = await wait_for_run(db, run.id)
+        return finished, await finished_analysis(db, run.id, within=30)
+
+    return judge
 
 
 async def test_each_answer_is_judged_within_the_judges_limit_and_costed_and_analysed(
-    db: Database,
-    admin: Principal,
-    sim: Simulator,
-    models: dict[str, tuple[LlmProvider, LlmModel]],
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    db: Database, sim: Simulator, models: Models, judged_by_a_worker: JudgedByAWorker
 ) -> None:
     target_provider, target = models["target"]
-    run = await judged_run(db, admin, target, scenarios=SCENARIOS)
-    assert run.summarize  # the definition has a rubric
-    start_worker(fast_settings)
 
-    finished = await wait_for_run(db, run.id)
-    analysis = await _finished_analysis(db, run.id, eventually)
+    finished, analysis = await judged_by_a_worker()
 
-    summaries = await run_summaries(db, run.id)
-    assert finished.status == "COMPLETED" and len(summaries) == SCENARIOS
+    assert finished.summarize  # the definition has a rubric
+    summaries = await run_summaries(db, finished.id)
+    assert finished.status == RunStatus.COMPLETED and len(summaries) == SCENARIOS
     assert {(s.status, s.score, s.summary) for s in summaries} == {
-        ("COMPLETED", Decimal(7), JUDGE_ANSWER["summary"])
+        (InfraWorkStatus.COMPLETED, Decimal(7), JUDGE_ANSWER["summary"])
     }
     judge_stats = sim.stats()["providers"]["judge"]
     assert judge_stats["requests"] == SCENARIOS
@@ -134,16 +138,16 @@ async def test_each_answer_is_judged_within_the_judges_limit_and_costed_and_anal
     judge_prompt = sim.requests(models["judge"][1].model_id)[0].body["messages"][-1]["content"]
     assert "Score 0-10 for correctness." in judge_prompt and "Question number" in judge_prompt
 
-    breakdown = await cost_breakdown(db, run.id)
+    breakdown = await cost_breakdown(db, finished.id)
     infrastructure = sum((s.estimated_cost for s in summaries), Decimal(0))
     assert infrastructure > 0 and all(s.cost_snapshot for s in summaries)
     assert breakdown.infrastructure_cost == infrastructure
     assert breakdown.total_cost == breakdown.total.cost + infrastructure
     async with db.session() as session:
-        spent = (await session.get(Run, run.id)).spent_cost  # type: ignore[union-attr]
+        spent = (await session.get(Run, finished.id)).spent_cost  # type: ignore[union-attr]
     assert spent == breakdown.total_cost
 
-    assert analysis.status == "COMPLETED" and analysis.report == REPORT
+    assert analysis.status == InfraWorkStatus.COMPLETED and analysis.report == REPORT
     assert analysis.per_model == [
         {
             "model_id": target.id,
@@ -156,25 +160,16 @@ async def test_each_answer_is_judged_within_the_judges_limit_and_costed_and_anal
 
 
 async def test_a_malformed_judgement_is_asked_again_once_then_recorded_failed(
-    db: Database,
-    admin: Principal,
-    sim: Simulator,
-    models: dict[str, tuple[LlmProvider, LlmModel]],
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    db: Database, sim: Simulator, models: Models, judged_by_a_worker: JudgedByAWorker
 ) -> None:
     judge_provider, judge = models["judge"]
     sim.configure(judge.model_id, provider=judge_provider.name, text="I think it is fine: 7/10")
-    run = await judged_run(db, admin, models["target"][1], scenarios=SCENARIOS)
-    start_worker(fast_settings)
 
-    await wait_for_run(db, run.id)
-    analysis = await _finished_analysis(db, run.id, eventually)
+    run, analysis = await judged_by_a_worker()
 
     summaries = await run_summaries(db, run.id)
     assert [(s.status, s.error_code, s.malformed_answers) for s in summaries] == [
-        ("FAILED", "PROVIDER_ERROR", 2)
+        (InfraWorkStatus.FAILED, "PROVIDER_ERROR", 2)
     ] * SCENARIOS
     assert all("JSON" in (s.error_message or "") for s in summaries)
     assert sim.stats()["providers"]["judge"]["requests"] == 2 * SCENARIOS
@@ -182,26 +177,18 @@ async def test_a_malformed_judgement_is_asked_again_once_then_recorded_failed(
         statuses = set(
             await session.scalars(select(Transcript.status).where(Transcript.run_id == run.id))
         )
-    assert statuses == {"SUCCEEDED"}  # the probes stay succeeded
+    assert statuses == {TranscriptStatus.SUCCEEDED}  # the probes stay succeeded
     # Both answers were charged for.
     assert all(s.input_tokens > 0 and s.estimated_cost > 0 for s in summaries)
     assert analysis.per_model[0]["scored_count"] == 0
 
 
 async def test_a_capped_runs_judging_stays_under_its_cap(
-    db: Database,
-    admin: Principal,
-    models: dict[str, tuple[LlmProvider, LlmModel]],
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    db: Database, judged_by_a_worker: JudgedByAWorker
 ) -> None:
     cap = Decimal("0.0015")  # a call is expected at about 0.001: few fit
-    run = await judged_run(db, admin, models["target"][1], scenarios=SCENARIOS, max_cost=str(cap))
-    start_worker(fast_settings)
 
-    await wait_for_run(db, run.id)
-    analysis = await _finished_analysis(db, run.id, eventually)
+    run, analysis = await judged_by_a_worker(max_cost=str(cap))
 
     # The analysis comes after the last judge call: nothing is in flight any more.
     breakdown = await cost_breakdown(db, run.id)
@@ -212,10 +199,14 @@ async def test_a_capped_runs_judging_stays_under_its_cap(
     assert stored.reserved_cost == 0
     summaries = await run_summaries(db, run.id)
     assert breakdown.infrastructure_cost > 0  # some judging fitted, inside the total
-    assert {s.status for s in summaries} <= {"COMPLETED", "FAILED"}
-    assert all(s.error_code == "BUDGET_EXCEEDED" for s in summaries if s.status == "FAILED")
+    assert {s.status for s in summaries} <= {InfraWorkStatus.COMPLETED, InfraWorkStatus.FAILED}
+    assert all(
+        s.error_code == ErrorCode.BUDGET_EXCEEDED
+        for s in summaries
+        if s.status == InfraWorkStatus.FAILED
+    )
     assert all(s.reserved_cost is None for s in summaries)
-    scored = sum(1 for s in summaries if s.status == "COMPLETED")
+    scored = sum(1 for s in summaries if s.status == InfraWorkStatus.COMPLETED)
     assert analysis.per_model[0]["scored_count"] == scored > 0
 
 
@@ -227,12 +218,7 @@ async def test_a_viewer_cannot_create_a_definition_with_a_rubric(
 
 
 async def test_a_rate_limited_judge_holds_its_provider_and_is_asked_again(
-    db: Database,
-    admin: Principal,
-    sim: Simulator,
-    models: dict[str, tuple[LlmProvider, LlmModel]],
-    services: JobServices,
-    eventually: Eventually,
+    db: Database, admin: Principal, sim: Simulator, models: Models, services: JobServices
 ) -> None:
     judge_provider, judge = models["judge"]
     run, summary = await _one_probe_judged(db, admin, models["target"][1], services)
@@ -251,7 +237,7 @@ async def test_a_rate_limited_judge_holds_its_provider_and_is_asked_again(
     assert await provider_held_until(services.gate_pool, judge_provider.id) is not None
     [waiting] = await run_summaries(db, run.id)
     assert (waiting.status, waiting.rate_limit_retries, waiting.error_code) == (
-        "PENDING",
+        InfraWorkStatus.PENDING,
         1,
         "RATE_LIMITED",
     )
@@ -263,14 +249,15 @@ async def test_a_rate_limited_judge_holds_its_provider_and_is_asked_again(
     await eventually(hold_over, within=10, what="the end of the judge provider's hold")
     await handler(job)
     [judged] = await run_summaries(db, run.id)
-    assert (judged.status, judged.score, judged.error_code) == ("COMPLETED", Decimal(7), None)
+    assert (judged.status, judged.score, judged.error_code) == (
+        InfraWorkStatus.COMPLETED,
+        Decimal(7),
+        None,
+    )
 
 
 async def test_a_paused_runs_judging_waits_for_the_resume(
-    db: Database,
-    admin: Principal,
-    models: dict[str, tuple[LlmProvider, LlmModel]],
-    services: JobServices,
+    db: Database, admin: Principal, models: Models, services: JobServices
 ) -> None:
     run, summary = await _one_probe_judged(db, admin, models["target"][1], services)
     await pause_run(db, admin, run.id)
@@ -279,7 +266,7 @@ async def test_a_paused_runs_judging_waits_for_the_resume(
 
     assert waiting.kind == "retry" and waiting.delay_seconds == PAUSED_RECHECK_SECONDS
     [still] = await run_summaries(db, run.id)
-    assert still.status == "PENDING" and still.input_tokens == 0  # no call was made
+    assert still.status == InfraWorkStatus.PENDING and still.input_tokens == 0  # no call was made
     async with db.transaction() as session:  # the job as the queue holds it, due later
         await enqueue_jobs(
             session,
@@ -296,14 +283,11 @@ async def test_a_paused_runs_judging_waits_for_the_resume(
     assert due is True  # the resume made it due at once
     done = await execute_summary(db, services.settings, services.client, summary.transcript_id)
     assert done.kind == "done"
-    assert [s.status for s in await run_summaries(db, run.id)] == ["COMPLETED"]
+    assert [s.status for s in await run_summaries(db, run.id)] == [InfraWorkStatus.COMPLETED]
 
 
 async def test_a_bug_in_the_summary_step_ends_in_a_failed_summary_not_a_stuck_run(
-    db: Database,
-    admin: Principal,
-    models: dict[str, tuple[LlmProvider, LlmModel]],
-    services: JobServices,
+    db: Database, admin: Principal, models: Models, services: JobServices
 ) -> None:
     run, summary = await _one_probe_judged(db, admin, models["target"][1], services)
     bug = RuntimeError("a passing bug")
@@ -318,7 +302,7 @@ async def test_a_bug_in_the_summary_step_ends_in_a_failed_summary_not_a_stuck_ru
     ]
     [failed] = await run_summaries(db, run.id)
     assert (failed.status, failed.error_code, failed.internal_errors) == (
-        "FAILED",
+        InfraWorkStatus.FAILED,
         "PROVIDER_ERROR",
         MAX_INTERNAL_ERRORS,
     )

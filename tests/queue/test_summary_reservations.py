@@ -10,18 +10,18 @@ from __future__ import annotations
 import asyncio
 from collections.abc import Awaitable, Callable
 from decimal import Decimal
-from typing import Any
 
 import pytest
+from queue_support import StartWorker, finished_analysis, run_analysis
 from sqlalchemy import select
 from test_judging_totals import assert_judging_totals_exact
 
 from modeldesk.auth.principal import Principal
-from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe, Run
 from modeldesk.db.session import Database
-from modeldesk.db.summary_tables import RunAnalysis
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import InfraWorkStatus, RunStatus
+from modeldesk.errors import ErrorCode
 from modeldesk.queue.jobs import JobServices
 from modeldesk.runs import cost_breakdown, execute_probe
 from modeldesk.runs import summaries as summaries_module
@@ -81,19 +81,12 @@ async def _run(db: Database, run_id: int) -> Run:
     return run
 
 
-async def _analysis(db: Database, run_id: int) -> RunAnalysis | None:
-    async with db.session() as session:
-        return await session.get(RunAnalysis, run_id)
-
-
 async def test_a_capped_runs_judging_through_429s_and_malformed_answers_holds_nothing_after(
     db: Database,
     admin: Principal,
     sim: Simulator,
     target: LlmModel,
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Callable[..., Awaitable[float]],
+    start_worker: StartWorker,
 ) -> None:
     # Each attempt reserves and ends its own way: rate limited, malformed, answered.
     sim.configure(
@@ -103,18 +96,15 @@ async def test_a_capped_runs_judging_through_429s_and_malformed_answers_holds_no
         outcomes=["429", "malformed", "ok", "429", "ok", "malformed", "malformed"],
     )
     run = await judged_run(db, admin, target, scenarios=5, max_cost="1")
-    start_worker(fast_settings)
+    start_worker()
 
     await wait_for_run(db, run.id)
 
-    async def analysed() -> bool:
-        analysis = await _analysis(db, run.id)
-        return analysis is not None and analysis.status in ("COMPLETED", "FAILED")
-
-    await eventually(analysed, within=60, what="the run's analysis")
+    await finished_analysis(db, run.id, within=60)
     assert sim.stats()["providers"]["judge"]["requests"] > 5  # retried calls among them
     summaries = await run_summaries(db, run.id)
-    assert len(summaries) == 5 and {s.status for s in summaries} <= {"COMPLETED", "FAILED"}
+    assert len(summaries) == 5
+    assert {s.status for s in summaries} <= {InfraWorkStatus.COMPLETED, InfraWorkStatus.FAILED}
     assert all(s.reserved_cost is None for s in summaries)
     stored = await _run(db, run.id)
     assert stored.reserved_cost == 0
@@ -135,6 +125,16 @@ async def _first_summary_claimed(
     return run, claimed
 
 
+async def _summary_held_mid_call(
+    db: Database, admin: Principal, target: LlmModel, services: JobServices
+) -> tuple[Run, SummaryCall]:
+    """`_first_summary_claimed`, its judge call's expected cost reserved: a delivery that
+    died mid-call."""
+    run, claimed = await _first_summary_claimed(db, admin, target, services)
+    assert await reserve_summary_call(db, claimed, EXPECTED_JUDGE_CALL) == "held"
+    return run, claimed
+
+
 async def test_no_analysis_while_a_probe_is_in_flight_in_a_run_stopped_at_its_cap(
     db: Database, admin: Principal, sim: Simulator, target: LlmModel, services: JobServices
 ) -> None:
@@ -148,17 +148,17 @@ async def test_no_analysis_while_a_probe_is_in_flight_in_a_run_stopped_at_its_ca
     await execute_probe(db, settings, client, second)  # does not fit: the run stops
 
     assert not in_flight.done()
-    assert (await _run(db, run.id)).status == "BUDGET_EXCEEDED"
-    assert await _analysis(db, run.id) is None  # the first probe's answer is still to judge
+    assert (await _run(db, run.id)).status == RunStatus.BUDGET_EXCEEDED
+    assert await run_analysis(db, run.id) is None  # the first probe's answer is still to judge
     await in_flight
     [summary] = await run_summaries(db, run.id)
-    assert await _analysis(db, run.id) is None  # its summary waits
+    assert await run_analysis(db, run.id) is None  # its summary waits
 
     judged = await execute_summary(db, settings, client, summary.transcript_id)
 
     assert judged.kind == "done"
-    assert [s.status for s in await run_summaries(db, run.id)] == ["COMPLETED"]
-    analysis = await _analysis(db, run.id)
+    assert [s.status for s in await run_summaries(db, run.id)] == [InfraWorkStatus.COMPLETED]
+    analysis = await run_analysis(db, run.id)
     assert analysis is not None  # queued by the last summary
     stored = await _run(db, run.id)
     assert stored.reserved_cost == 0 and stored.spent_cost <= Decimal(CAP_FOR_ONE_PROBE)
@@ -181,13 +181,13 @@ async def test_a_summary_the_probe_step_never_queued_is_queued_before_the_analys
 
     await execute_probe(db, services.settings, services.client, probe)
 
-    assert (await _run(db, run.id)).status == "COMPLETED"
+    assert (await _run(db, run.id)).status == RunStatus.COMPLETED
     [summary] = await run_summaries(db, run.id)  # queued by the end-of-run check instead
-    assert summary.status == "PENDING"
-    assert await _analysis(db, run.id) is None
+    assert summary.status == InfraWorkStatus.PENDING
+    assert await run_analysis(db, run.id) is None
     await execute_summary(db, services.settings, services.client, summary.transcript_id)
-    assert [s.status for s in await run_summaries(db, run.id)] == ["COMPLETED"]
-    assert await _analysis(db, run.id) is not None
+    assert [s.status for s in await run_summaries(db, run.id)] == [InfraWorkStatus.COMPLETED]
+    assert await run_analysis(db, run.id) is not None
 
 
 async def test_a_summary_ended_by_another_delivery_reserves_nothing(
@@ -210,9 +210,8 @@ async def test_a_summary_ended_by_another_delivery_reserves_nothing(
 async def test_a_redelivered_summary_replaces_its_reservation_and_records_it_away(
     db: Database, admin: Principal, target: LlmModel, services: JobServices
 ) -> None:
-    run, claimed = await _first_summary_claimed(db, admin, target, services)
-    assert await reserve_summary_call(db, claimed, EXPECTED_JUDGE_CALL) == "held"
-    # The delivery dies mid-call; the job runs again and reserves again.
+    run, claimed = await _summary_held_mid_call(db, admin, target, services)
+    # The job runs again and reserves again.
     again = await claim_summary(db, claimed.transcript_id)
     assert isinstance(again, SummaryCall)
     assert await reserve_summary_call(db, again, EXPECTED_JUDGE_CALL) == "held"
@@ -221,7 +220,7 @@ async def test_a_redelivered_summary_replaces_its_reservation_and_records_it_awa
     await execute_summary(db, services.settings, services.client, claimed.transcript_id)
 
     [summary] = await run_summaries(db, run.id)
-    assert (summary.status, summary.reserved_cost) == ("COMPLETED", None)
+    assert (summary.status, summary.reserved_cost) == (InfraWorkStatus.COMPLETED, None)
     stored = await _run(db, run.id)
     assert stored.reserved_cost == 0
     assert stored.spent_cost > summary.estimated_cost > 0  # the probe's and the judge's
@@ -230,62 +229,61 @@ async def test_a_redelivered_summary_replaces_its_reservation_and_records_it_awa
 async def test_a_summary_interrupted_mid_call_gives_its_hold_back_while_the_run_is_paused(
     db: Database, admin: Principal, target: LlmModel, services: JobServices
 ) -> None:
-    run, claimed = await _first_summary_claimed(db, admin, target, services)
-    assert await reserve_summary_call(db, claimed, EXPECTED_JUDGE_CALL) == "held"
-    # The delivery dies mid-call; the run is paused before the job runs again.
+    run, claimed = await _summary_held_mid_call(db, admin, target, services)
+    # The run is paused before the job runs again.
     await pause_run(db, admin, run.id)
 
     waiting = await execute_summary(db, services.settings, services.client, claimed.transcript_id)
 
     assert waiting.kind == "retry" and waiting.delay_seconds == PAUSED_RECHECK_SECONDS
     [summary] = await run_summaries(db, run.id)
-    assert (summary.status, summary.reserved_cost) == ("PENDING", None)
+    assert (summary.status, summary.reserved_cost) == (InfraWorkStatus.PENDING, None)
     assert (await _run(db, run.id)).reserved_cost == 0
     await resume_run(db, admin, run.id)
     done = await execute_summary(db, services.settings, services.client, claimed.transcript_id)
     assert done.kind == "done"
-    assert [s.status for s in await run_summaries(db, run.id)] == ["COMPLETED"]
+    assert [s.status for s in await run_summaries(db, run.id)] == [InfraWorkStatus.COMPLETED]
     assert (await _run(db, run.id)).reserved_cost == 0
 
 
-async def test_a_summary_over_the_cap_fails_and_gives_an_earlier_hold_back(
-    db: Database, admin: Principal, target: LlmModel, services: JobServices
-) -> None:
-    run, claimed = await _first_summary_claimed(db, admin, target, services)
-    assert await reserve_summary_call(db, claimed, EXPECTED_JUDGE_CALL) == "held"
-    # The delivery dies mid-call; when the job runs again no room is left under the cap.
+async def _leave_no_room_under_the_cap(db: Database, admin: Principal, run_id: int) -> None:
     async with db.transaction() as session:
-        stored = await session.get(Run, run.id)
+        stored = await session.get(Run, run_id)
         assert stored is not None
         stored.max_cost = stored.spent_cost
 
-    done = await execute_summary(db, services.settings, services.client, claimed.transcript_id)
 
-    assert done.kind == "done"
-    [summary] = await run_summaries(db, run.id)
-    assert (summary.status, summary.error_code, summary.reserved_cost) == (
-        "FAILED",
-        "BUDGET_EXCEEDED",
-        None,
-    )
-    assert (await _run(db, run.id)).reserved_cost == 0
+async def _cancel(db: Database, admin: Principal, run_id: int) -> None:
+    await cancel_run(db, admin, run_id)
 
 
-async def test_a_summary_interrupted_mid_call_gives_its_hold_back_when_the_run_is_cancelled(
-    db: Database, admin: Principal, target: LlmModel, services: JobServices
+@pytest.mark.parametrize(
+    ("meanwhile", "error_code"),
+    [
+        pytest.param(_leave_no_room_under_the_cap, ErrorCode.BUDGET_EXCEEDED, id="over-the-cap"),
+        # The summary step records a cancelled run's summary with the run's status as its code.
+        pytest.param(_cancel, RunStatus.CANCELLED, id="run-cancelled"),
+    ],
+)
+async def test_a_summary_interrupted_mid_call_that_may_not_go_on_fails_and_gives_its_hold_back(
+    db: Database,
+    admin: Principal,
+    target: LlmModel,
+    services: JobServices,
+    meanwhile: Callable[[Database, Principal, int], Awaitable[None]],
+    error_code: str,
 ) -> None:
-    run, claimed = await _first_summary_claimed(db, admin, target, services)
-    assert await reserve_summary_call(db, claimed, EXPECTED_JUDGE_CALL) == "held"
-    # The delivery dies mid-call; the run is cancelled before the job runs again.
-    await cancel_run(db, admin, run.id)
+    run, claimed = await _summary_held_mid_call(db, admin, target, services)
+    # Before the job runs again, the run is cancelled or its cap leaves no room.
+    await meanwhile(db, admin, run.id)
 
     done = await execute_summary(db, services.settings, services.client, claimed.transcript_id)
 
     assert done.kind == "done"
     [summary] = await run_summaries(db, run.id)
     assert (summary.status, summary.error_code, summary.reserved_cost) == (
-        "FAILED",
-        "CANCELLED",
+        InfraWorkStatus.FAILED,
+        error_code,
         None,
     )
     assert (await _run(db, run.id)).reserved_cost == 0
@@ -294,12 +292,11 @@ async def test_a_summary_interrupted_mid_call_gives_its_hold_back_when_the_run_i
 async def test_a_bug_after_the_reservation_gives_the_hold_back(
     db: Database, admin: Principal, target: LlmModel, services: JobServices
 ) -> None:
-    run, claimed = await _first_summary_claimed(db, admin, target, services)
-    assert await reserve_summary_call(db, claimed, EXPECTED_JUDGE_CALL) == "held"
+    run, claimed = await _summary_held_mid_call(db, admin, target, services)
 
     retry = await handle_summary_internal_error(db, claimed.transcript_id, RuntimeError("bug"))
 
     assert retry.kind == "retry"
     [summary] = await run_summaries(db, run.id)
-    assert (summary.status, summary.reserved_cost) == ("PENDING", None)
+    assert (summary.status, summary.reserved_cost) == (InfraWorkStatus.PENDING, None)
     assert (await _run(db, run.id)).reserved_cost == 0

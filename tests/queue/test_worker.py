@@ -5,12 +5,17 @@ from __future__ import annotations
 import asyncio
 import logging
 import time
-from collections.abc import Awaitable, Callable
-from typing import Any
 from urllib.parse import urlsplit, urlunsplit
 
-import asyncpg
+import asyncpg  # type: ignore[import-untyped]
 import pytest
+from queue_support import (
+    StartWorker,
+    answering_provider,
+    eventually,
+    run_on_new_provider,
+    simulator_count,
+)
 from sqlalchemy import func, select
 
 from modeldesk.auth.principal import Principal
@@ -19,23 +24,14 @@ from modeldesk.context import AppContext
 from modeldesk.db.run_tables import Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.enums import ExpansionStatus, RunStatus
 from modeldesk.queue.limits import ProviderEntrypoints
 from modeldesk.queue.worker import run_worker
 from modeldesk.runs.cancel import cancel_run
 from modeldesk.runs.definitions import create_definition, get_definition
 from modeldesk.runs.expansion import request_scenario_expansion
 from modeldesk.testing import Simulator
-from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run, wait_for_run
-
-Eventually = Callable[..., Awaitable[float]]
-
-
-def _calls(sim: Simulator, provider: str) -> int:
-    return int(sim.stats()["providers"].get(provider, {}).get("requests", 0))
-
-
-def _in_flight(sim: Simulator, provider: str) -> int:
-    return int(sim.stats()["providers"].get(provider, {}).get("current", 0))
+from modeldesk.testing.probe_runs import queue_probe_run, wait_for_run
 
 
 async def _queue_rows(db: Database) -> list[tuple[str, object]]:
@@ -48,29 +44,24 @@ async def _queue_rows(db: Database) -> list[tuple[str, object]]:
 
 
 async def test_a_cancelled_run_starts_no_new_calls(
-    db: Database,
-    admin: Principal,
-    sim: Simulator,
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    db: Database, admin: Principal, sim: Simulator, start_worker: StartWorker
 ) -> None:
-    provider, model = await add_simulated_provider(db, admin, sim.url, "cancelme", parallel=1)
-    sim.configure(model.model_id, provider=provider.name, latency=0.3)
-    run = await queue_probe_run(db, admin, [model], 10)
-    start_worker(fast_settings)
-    await eventually(lambda: _calls(sim, provider.name) >= 2, what="two calls")
+    provider, _, run = await run_on_new_provider(
+        db, admin, sim, "cancelme", probes=10, parallel=1, latency=0.3
+    )
+    start_worker()
+    await eventually(lambda: simulator_count(sim, provider.name) >= 2, what="two calls")
 
     await cancel_run(db, admin, run.id)
-    started = _calls(sim, provider.name)
+    started = simulator_count(sim, provider.name)
 
     async def nothing_left_to_start() -> bool:
-        return _in_flight(sim, provider.name) == 0 and await _queue_rows(db) == []
+        return simulator_count(sim, provider.name, "current") == 0 and await _queue_rows(db) == []
 
     # With no job left in the queue and no call in flight, nothing can start a call.
     await eventually(nothing_left_to_start, what="the queue emptied")
-    assert _calls(sim, provider.name) == started
-    assert (await wait_for_run(db, run.id, within=5)).status == "CANCELLED"
+    assert simulator_count(sim, provider.name) == started
+    assert (await wait_for_run(db, run.id, within=5)).status == RunStatus.CANCELLED
 
 
 async def test_stopping_past_the_grace_gives_jobs_back_to_the_queue(
@@ -78,14 +69,15 @@ async def test_stopping_past_the_grace_gives_jobs_back_to_the_queue(
     admin: Principal,
     sim: Simulator,
     fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    start_worker: StartWorker,
 ) -> None:
-    provider, model = await add_simulated_provider(db, admin, sim.url, "slow", parallel=2)
-    sim.configure(model.model_id, provider=provider.name, latency=30)
-    run = await queue_probe_run(db, admin, [model], 2)
+    provider, model, run = await run_on_new_provider(
+        db, admin, sim, "slow", probes=2, parallel=2, latency=30
+    )
     worker = start_worker(fast_settings.model_copy(update={"shutdown_grace_seconds": 0.2}))
-    await eventually(lambda: _in_flight(sim, provider.name) == 2, what="two calls in flight")
+    await eventually(
+        lambda: simulator_count(sim, provider.name, "current") == 2, what="two calls in flight"
+    )
 
     began = time.monotonic()
     await worker.close()
@@ -93,9 +85,9 @@ async def test_stopping_past_the_grace_gives_jobs_back_to_the_queue(
     assert await _queue_rows(db) == [("queued", None), ("queued", None)]
 
     sim.configure(model.model_id, provider=provider.name, latency=0)
-    start_worker(fast_settings)
+    start_worker()
     run = await wait_for_run(db, run.id, within=20)
-    assert (run.status, run.completed, run.failed) == ("COMPLETED", 2, 0)
+    assert (run.status, run.completed, run.failed) == (RunStatus.COMPLETED, 2, 0)
 
 
 async def test_the_expansion_job_runs_on_the_infrastructure_model(
@@ -103,20 +95,18 @@ async def test_the_expansion_job_runs_on_the_infrastructure_model(
     admin: Principal,
     sim: Simulator,
     infra_provider: LlmProvider,
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    start_worker: StartWorker,
 ) -> None:
     definition = await create_definition(db, admin, name="questions", template="Ask.")
     await request_scenario_expansion(db, admin, definition.id)
-    start_worker(fast_settings)
+    start_worker()
 
     async def expanded() -> bool:
-        return (await get_definition(db, definition.id)).expansion_status != "QUEUED"
+        return (await get_definition(db, definition.id)).expansion_status != ExpansionStatus.QUEUED
 
     await eventually(expanded, what="the expansion")
-    assert (await get_definition(db, definition.id)).expansion_status == "SUCCEEDED"
-    assert _calls(sim, infra_provider.name) == 1
+    assert (await get_definition(db, definition.id)).expansion_status == ExpansionStatus.SUCCEEDED
+    assert simulator_count(sim, infra_provider.name) == 1
 
 
 async def test_a_worker_without_its_database_keeps_trying_and_says_so_once(
@@ -160,17 +150,17 @@ async def test_a_lost_listen_connection_ends_the_session_and_the_run_goes_on(
     db: Database,
     admin: Principal,
     sim: Simulator,
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    start_worker: StartWorker,
     caplog: pytest.LogCaptureFixture,
 ) -> None:
-    provider, model = await add_simulated_provider(db, admin, sim.url, "listened", parallel=2)
-    sim.configure(model.model_id, provider=provider.name, latency=0.2)
-    run = await queue_probe_run(db, admin, [model], 12)
+    provider, _, run = await run_on_new_provider(
+        db, admin, sim, "listened", probes=12, parallel=2, latency=0.2
+    )
     with caplog.at_level(logging.INFO, logger="modeldesk.queue.worker"):
-        start_worker(fast_settings)
-        await eventually(lambda: _in_flight(sim, provider.name) == 2, what="two calls")
+        start_worker()
+        await eventually(
+            lambda: simulator_count(sim, provider.name, "current") == 2, what="two calls"
+        )
         connection = await asyncpg.connect(db.url)
         try:
             # The worker's LISTEN connection, whose notifications start its dequeues.
@@ -183,7 +173,7 @@ async def test_a_lost_listen_connection_ends_the_session_and_the_run_goes_on(
         assert terminated == 1
         finished = await wait_for_run(db, run.id, within=20)
 
-    assert (finished.status, finished.completed, finished.failed) == ("COMPLETED", 12, 0)
+    assert (finished.status, finished.completed, finished.failed) == (RunStatus.COMPLETED, 12, 0)
     async with db.session() as session:
         transcripts = await session.scalar(
             select(func.count(Transcript.probe_id.distinct())).where(Transcript.run_id == run.id)
@@ -193,21 +183,18 @@ async def test_a_lost_listen_connection_ends_the_session_and_the_run_goes_on(
     assert "the LISTEN connection closed" in lost
     (back,) = _messages(caplog, "database reachable again after")
     assert "2 jobs of the lost connection back in the queue" in back
-    assert _calls(sim, provider.name) == 12 + 2  # the two cut-off calls, once more each
+    assert simulator_count(sim, provider.name) == 12 + 2  # the two cut-off calls, once more each
 
 
 async def test_a_failed_limits_refresh_after_serving_reconnects_the_worker(
     db: Database,
     admin: Principal,
     sim: Simulator,
-    fast_settings: Settings,
-    start_worker: Callable[[Settings], Any],
-    eventually: Eventually,
+    start_worker: StartWorker,
     caplog: pytest.LogCaptureFixture,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    provider, model = await add_simulated_provider(db, admin, sim.url, "refreshed", parallel=2)
-    sim.configure(model.model_id, provider=provider.name, latency=0)
+    _, model = await answering_provider(db, admin, sim, "refreshed", parallel=2, latency=0)
     refresh = ProviderEntrypoints.refresh
     refreshes = 0
 
@@ -220,7 +207,7 @@ async def test_a_failed_limits_refresh_after_serving_reconnects_the_worker(
 
     monkeypatch.setattr(ProviderEntrypoints, "refresh", fails_once_after_serving)
     with caplog.at_level(logging.INFO, logger="modeldesk.queue.worker"):
-        worker = start_worker(fast_settings)
+        worker = start_worker()
         await eventually(lambda: bool(_messages(caplog, "reconnected after")), what="reconnect")
         run = await queue_probe_run(db, admin, [model], 3)
         assert (await wait_for_run(db, run.id, within=10)).completed == 3

@@ -20,6 +20,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus
 from modeldesk.runs import cost_breakdown
 from modeldesk.runs.fleet_status import provider_activity
 from modeldesk.testing import Simulator
@@ -106,13 +107,13 @@ async def test_counters_and_gauges_agree_with_the_simulator_and_the_runs(
     highest = {wide.name: 0, narrow.name: 0}
     finished = asyncio.gather(*(wait_for_run(db, run.id, within=60) for run in runs))
     while not finished.done():
-        for provider in await provider_activity(db):
-            if provider.name in highest:
-                assert provider.in_flight <= provider.parallel_limit, provider
-                highest[provider.name] = max(highest[provider.name], provider.in_flight)
+        for activity in await provider_activity(db):
+            if activity.name in highest:
+                assert activity.in_flight <= activity.parallel_limit, activity
+                highest[activity.name] = max(highest[activity.name], activity.in_flight)
         await asyncio.sleep(0.02)
     done = await finished
-    assert [run.status for run in done] == ["COMPLETED", "COMPLETED"]
+    assert [run.status for run in done] == [RunStatus.COMPLETED] * 2
     assert highest == {wide.name: 2, narrow.name: 1}  # the limits were reached, never passed
 
     async with httpx.AsyncClient(timeout=10) as client:
@@ -140,4 +141,4 @@ async def test_counters_and_gauges_agree_with_the_simulator_and_the_runs(
         assert Decimal(str(scraped)) == recorded
         assert _value(scrape.text, "modeldesk_provider_in_flight", provider=provider.name) == 0
         assert _value(scrape.text, "modeldesk_probes_queued", provider=provider.name) == 0
-    assert _value(scrape.text, "modeldesk_runs", status="COMPLETED") == 2
+    assert _value(scrape.text, "modeldesk_runs", status=RunStatus.COMPLETED) == 2

@@ -11,111 +11,98 @@ from __future__ import annotations
 import asyncio
 import signal
 import subprocess
-from collections.abc import Awaitable, Callable
-from typing import Any
 
+from queue_support import (
+    answering_provider,
+    eventually,
+    run_on_workers,
+    simulator_count,
+    transcript_count,
+)
 from sqlalchemy import func, select, text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelCreate, ProviderUpdate, create_model, update_provider
-from modeldesk.db.run_tables import Probe, Run, Transcript
+from modeldesk.db.run_tables import Probe, Run
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import ProbeState, RunStatus
 from modeldesk.testing import Simulator
-from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run, wait_for_run
+from modeldesk.testing.probe_runs import queue_probe_run, wait_for_run
 from modeldesk.testing.worker_fleet import WorkerFleet
 
-Eventually = Callable[..., Awaitable[float]]
 IN_FLIGHT_PROVIDER = "inflight"
 # The simulator and PostgreSQL read the same machine clock, at slightly different moments.
 _CLOCK_TOLERANCE = 0.02
 
 
-def _counter(sim: Simulator, provider: str, field: str) -> Any:
-    return sim.stats()["providers"].get(provider, {}).get(field, 0)
-
-
-async def _transcripts(db: Database, run_id: int) -> int:
-    async with db.session() as session:
-        count = await session.scalar(
-            select(func.count()).select_from(Transcript).where(Transcript.run_id == run_id)
-        )
-    return int(count or 0)
-
-
 async def test_the_parallel_limit_holds_across_three_workers(
     db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
-    provider, model = await add_simulated_provider(db, admin, sim.url, "shared", parallel=2)
-    sim.configure(model.model_id, provider=provider.name, latency=0.25)
-    fleet.start(3)
-    fleet.wait_until_started()
-
-    run = await queue_probe_run(db, admin, [model], 24)
+    provider, _, run = await run_on_workers(
+        db, admin, sim, fleet, "shared", workers=3, probes=24, parallel=2, latency=0.25
+    )
     run = await wait_for_run(db, run.id, within=60)
 
-    assert (run.status, run.completed, run.failed) == ("COMPLETED", 24, 0)
-    assert _counter(sim, provider.name, "max_concurrent") == 2
-    assert _counter(sim, provider.name, "requests") == 24
-    assert await _transcripts(db, run.id) == 24
+    assert (run.status, run.completed, run.failed) == (RunStatus.COMPLETED, 24, 0)
+    assert simulator_count(sim, provider.name, "max_concurrent") == 2
+    assert simulator_count(sim, provider.name, "requests") == 24
+    assert await transcript_count(db, run.id) == 24
 
 
 async def test_limit_changes_apply_to_running_workers(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
-    provider, model = await add_simulated_provider(db, admin, sim.url, "live", parallel=1)
-    sim.configure(model.model_id, provider=provider.name, latency=0.2)
-    fleet.start(2)
-    fleet.wait_until_started()
-    run = await queue_probe_run(db, admin, [model], 60)
-    await eventually(lambda: _counter(sim, provider.name, "requests") >= 3, what="calls")
-    assert _counter(sim, provider.name, "max_concurrent") == 1
+    provider, _, run = await run_on_workers(
+        db, admin, sim, fleet, "live", workers=2, probes=60, parallel=1, latency=0.2
+    )
+    await eventually(lambda: simulator_count(sim, provider.name, "requests") >= 3, what="calls")
+    assert simulator_count(sim, provider.name, "max_concurrent") == 1
 
     await update_provider(db, admin, provider.id, ProviderUpdate.parse(max_parallel_requests=3))
     # The running workers take the new limit at their next refresh, with no restart.
     await eventually(
-        lambda: _counter(sim, provider.name, "current") == 3, within=10, what="3 parallel calls"
+        lambda: simulator_count(sim, provider.name, "current") == 3,
+        within=10,
+        what="3 parallel calls",
     )
 
     await update_provider(db, admin, provider.id, ProviderUpdate.parse(is_enabled=False))
-    await eventually(lambda: _counter(sim, provider.name, "current") == 0, what="a pause")
-    paused_at = _counter(sim, provider.name, "requests")
+    await eventually(lambda: simulator_count(sim, provider.name, "current") == 0, what="a pause")
+    paused_at = simulator_count(sim, provider.name, "requests")
     await asyncio.sleep(1.0)
-    assert _counter(sim, provider.name, "requests") == paused_at  # queued probes wait
+    assert simulator_count(sim, provider.name, "requests") == paused_at  # queued probes wait
 
     await update_provider(db, admin, provider.id, ProviderUpdate.parse(is_enabled=True))
     await eventually(
-        lambda: _counter(sim, provider.name, "requests") > paused_at, within=5, what="resuming"
+        lambda: simulator_count(sim, provider.name, "requests") > paused_at,
+        within=5,
+        what="resuming",
     )
 
-    newcomer, new_model = await add_simulated_provider(db, admin, sim.url, "newcomer")
-    sim.configure(new_model.model_id, provider=newcomer.name, latency=0)
+    _, new_model = await answering_provider(db, admin, sim, "newcomer", latency=0)
     new_run = await queue_probe_run(db, admin, [new_model], 3)
-    assert (await wait_for_run(db, new_run.id, within=10)).status == "COMPLETED"
+    assert (await wait_for_run(db, new_run.id, within=10)).status == RunStatus.COMPLETED
 
     run = await wait_for_run(db, run.id, within=30)
     assert run.completed == 60
-    assert _counter(sim, provider.name, "max_concurrent") == 3
+    assert simulator_count(sim, provider.name, "max_concurrent") == 3
 
 
 async def test_requests_per_minute_hold_across_workers(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
-    provider, model = await add_simulated_provider(
-        db, admin, sim.url, "metered", parallel=3, requests_per_minute=4
+    provider, _, run = await run_on_workers(  # its model answers at once
+        db, admin, sim, fleet, "metered", workers=2, probes=10, parallel=3, requests_per_minute=4
     )
-    sim.configure(model.model_id, provider=provider.name, latency=0)
-    fleet.start(2)
-    fleet.wait_until_started()
-    run = await queue_probe_run(db, admin, [model], 10)
 
-    await eventually(lambda: _counter(sim, provider.name, "requests") >= 4, what="4 calls")
+    await eventually(lambda: simulator_count(sim, provider.name, "requests") >= 4, what="4 calls")
     await asyncio.sleep(2.0)  # every other probe is picked and re-queued meanwhile
-    starts = _counter(sim, provider.name, "starts")
+    starts = sim.stats()["providers"][provider.name]["starts"]
     assert len(starts) == 4  # the first minute's budget, and not one call more
     async with db.session() as session:
         waiting = await session.scalar(
-            select(func.count()).where(Probe.run_id == run.id, Probe.state == "PENDING")
+            select(func.count()).where(Probe.run_id == run.id, Probe.state == ProbeState.PENDING)
         )
     assert waiting == 6
 
@@ -134,9 +121,11 @@ async def _active_hold_end(db: Database, provider_id: int) -> float | None:
 
 
 async def test_a_rate_limit_holds_the_provider_then_ends_in_rate_limited(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
-    provider, limited = await add_simulated_provider(db, admin, sim.url, "busy", parallel=2)
+    provider, limited = await answering_provider(
+        db, admin, sim, "busy", parallel=2, outcomes=["429"] * 3
+    )
     other = await create_model(
         db,
         admin,
@@ -148,7 +137,6 @@ async def test_a_rate_limit_holds_the_provider_then_ends_in_rate_limited(
             cost_output_per_million="1",
         ),
     )
-    sim.configure(limited.model_id, provider=provider.name, outcomes=["429"] * 3)
     sim.configure(other.model_id, provider=provider.name, latency=0)
     fleet.start(1)
     fleet.wait_until_started()
@@ -166,7 +154,7 @@ async def test_a_rate_limit_holds_the_provider_then_ends_in_rate_limited(
     limited_run = await wait_for_run(db, limited_run.id, within=20)
     other_run = await wait_for_run(db, other_run.id, within=20)
 
-    assert (limited_run.status, limited_run.failed) == ("FAILED", 1)
+    assert (limited_run.status, limited_run.failed) == (RunStatus.FAILED, 1)
     async with db.session() as session:
         probe = await session.scalar(select(Probe).where(Probe.run_id == limited_run.id))
     assert probe is not None
@@ -192,45 +180,44 @@ async def _one_worker_with_two_calls_in_flight(
     admin: Principal,
     sim: Simulator,
     fleet: WorkerFleet,
-    eventually: Eventually,
     *,
     latency: float,
     probes: int,
 ) -> tuple[LlmModel, Run, subprocess.Popen[bytes]]:
-    provider, model = await add_simulated_provider(
-        db, admin, sim.url, IN_FLIGHT_PROVIDER, parallel=2
+    provider, model = await answering_provider(
+        db, admin, sim, IN_FLIGHT_PROVIDER, parallel=2, latency=latency
     )
-    sim.configure(model.model_id, provider=provider.name, latency=latency)
     (worker,) = fleet.start(1)
     run = await queue_probe_run(db, admin, [model], probes)
-    await eventually(lambda: _counter(sim, provider.name, "current") == 2, what="two calls")
+    await eventually(lambda: simulator_count(sim, provider.name, "current") == 2, what="two calls")
     return model, run, worker
 
 
 async def test_a_killed_workers_jobs_run_again_without_duplicates(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
     model, run, doomed = await _one_worker_with_two_calls_in_flight(
-        db, admin, sim, fleet, eventually, latency=30, probes=2
+        db, admin, sim, fleet, latency=30, probes=2
     )
     fleet.kill(doomed)  # SIGKILL: no cleanup, no release, heartbeats just stop
     sim.configure(model.model_id, provider=IN_FLIGHT_PROVIDER, latency=0)
     fleet.start(1)
     run = await wait_for_run(db, run.id, within=30)
 
-    assert (run.status, run.completed, run.failed) == ("COMPLETED", 2, 0)
-    assert await _transcripts(db, run.id) == 2
-    assert _counter(sim, IN_FLIGHT_PROVIDER, "requests") == 4  # each probe: killed call + re-run
+    assert (run.status, run.completed, run.failed) == (RunStatus.COMPLETED, 2, 0)
+    assert await transcript_count(db, run.id) == 2
+    # Each probe: the killed call and its re-run.
+    assert simulator_count(sim, IN_FLIGHT_PROVIDER, "requests") == 4
     async with db.session() as session:
         attempts = list(await session.scalars(select(Probe.attempts).where(Probe.run_id == run.id)))
     assert attempts == [2, 2]
 
 
 async def test_sigterm_finishes_in_flight_jobs_and_exits_zero(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
     _, run, worker = await _one_worker_with_two_calls_in_flight(
-        db, admin, sim, fleet, eventually, latency=1.0, probes=3
+        db, admin, sim, fleet, latency=1.0, probes=3
     )
     assert fleet.stop(worker) == 0
     async with db.session() as session:
@@ -239,16 +226,17 @@ async def test_sigterm_finishes_in_flight_jobs_and_exits_zero(
                 select(Probe.state).where(Probe.run_id == run.id).order_by(Probe.state)
             )
         )
-    assert states == ["PENDING", "SUCCEEDED", "SUCCEEDED"]  # the third never started
-    assert _counter(sim, IN_FLIGHT_PROVIDER, "requests") == 2
+    # The third never started.
+    assert states == [ProbeState.PENDING, ProbeState.SUCCEEDED, ProbeState.SUCCEEDED]
+    assert simulator_count(sim, IN_FLIGHT_PROVIDER, "requests") == 2
     assert "finishing in-flight jobs" in fleet.log(0)
 
 
 async def test_a_second_sigterm_gives_in_flight_jobs_back_at_once(
-    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet, eventually: Eventually
+    db: Database, admin: Principal, sim: Simulator, fleet: WorkerFleet
 ) -> None:
     _, run, worker = await _one_worker_with_two_calls_in_flight(
-        db, admin, sim, fleet, eventually, latency=30, probes=2
+        db, admin, sim, fleet, latency=30, probes=2
     )
     worker.send_signal(signal.SIGTERM)
     await eventually(lambda: "finishing in-flight jobs" in fleet.log(0), what="the first signal")
@@ -256,5 +244,5 @@ async def test_a_second_sigterm_gives_in_flight_jobs_back_at_once(
 
     async with db.session() as session:
         states = list(await session.scalars(select(Probe.state).where(Probe.run_id == run.id)))
-    assert len(states) == 2 and "SUCCEEDED" not in states
+    assert len(states) == 2 and ProbeState.SUCCEEDED not in states
     assert "gave 2 in-flight jobs back to the queue" in fleet.log(0)

@@ -16,7 +16,8 @@ from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe, Run, Transcript
 from modeldesk.db.session import Database
-from modeldesk.errors import ValidationError
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
+from modeldesk.errors import ErrorCode, ValidationError
 from modeldesk.llm import Usage, snapshot_cost
 from modeldesk.runs import create_run, get_run, retry_failed_probes
 from modeldesk.runs.budget import expected_call_cost
@@ -52,9 +53,9 @@ async def _skipped_jobs_left(db: Database, run_id: int) -> int:
             text(
                 "SELECT count(*) FROM pgqueuer q JOIN probes p"
                 " ON q.payload = convert_to('{\"probe_id\":' || p.id || '}', 'UTF8')"
-                " WHERE p.run_id = :run AND p.state = 'SKIPPED' AND q.status = 'queued'"
+                " WHERE p.run_id = :run AND p.state = :skipped AND q.status = 'queued'"
             ),
-            {"run": run_id},
+            {"run": run_id, "skipped": ProbeState.SKIPPED},
         )
     return int(count or 0)
 
@@ -71,22 +72,26 @@ async def test_the_run_stops_at_the_first_call_that_could_pass_the_cap(
     await driver.run_all(run_id)
 
     run = await _run_row(db, run_id)
-    assert (run.status, run.completed, run.failed, run.skipped) == ("BUDGET_EXCEEDED", 4, 0, 6)
-    assert (run.spent_cost, run.reserved_cost) == (CALL_COST * 4, 0)
+    assert (run.status, run.completed, run.failed, run.skipped) == (
+        RunStatus.BUDGET_EXCEEDED,
+        4,
+        0,
+        6,
+    )
+    assert (run.spent_cost, run.reserved_cost) == (CALL_COST * 4, Decimal(0))
     assert run.finished_at is not None
     assert len(sim.requests("gpt-5-mini")) == 2 + 4  # the history, then four calls: no more
     async with db.session() as session:
-        rows = (
-            await session.execute(
-                select(Transcript.status, Transcript.error_code, Transcript.estimated_cost)
-                .where(Transcript.run_id == run_id)
-                .order_by(Transcript.probe_id)
-            )
-        ).all()
+        result = await session.execute(
+            select(Transcript.status, Transcript.error_code, Transcript.estimated_cost)
+            .where(Transcript.run_id == run_id)
+            .order_by(Transcript.probe_id)
+        )
+        rows = [tuple(row) for row in result]
         reserved = await session.scalars(select(Probe.reserved_cost).where(Probe.run_id == run_id))
         assert set(reserved) == {None}
-    assert rows[:4] == [("SUCCEEDED", None, CALL_COST)] * 4
-    assert rows[4:] == [("SKIPPED", "BUDGET_EXCEEDED", 0)] * 6
+    assert rows[:4] == [(TranscriptStatus.SUCCEEDED, None, CALL_COST)] * 4
+    assert rows[4:] == [(TranscriptStatus.SKIPPED, ErrorCode.BUDGET_EXCEEDED, Decimal(0))] * 6
     assert await _skipped_jobs_left(db, run_id) == 0
 
 
@@ -108,12 +113,20 @@ async def test_calls_in_flight_count_against_the_cap(
         assert await gate_call(db, claim) is None  # may start
         claimed.append(claim)
     run = await _run_row(db, run_id)
-    assert (run.spent_cost, run.reserved_cost, run.status) == (0, CALL_COST * 2, "RUNNING")
+    assert (run.spent_cost, run.reserved_cost, run.status) == (
+        Decimal(0),
+        CALL_COST * 2,
+        RunStatus.RUNNING,
+    )
 
     outcome = await driver.step(third)  # nothing spent yet, but two calls in flight
     assert outcome.kind == "done"
     run = await _run_row(db, run_id)
-    assert (run.status, run.skipped, run.reserved_cost) == ("BUDGET_EXCEEDED", 1, CALL_COST * 2)
+    assert (run.status, run.skipped, run.reserved_cost) == (
+        RunStatus.BUDGET_EXCEEDED,
+        1,
+        CALL_COST * 2,
+    )
     assert len(sim.requests("gpt-5-mini")) == 2  # the history only
 
     # The two calls in flight finish: their reservations become their real costs.
@@ -122,8 +135,8 @@ async def test_calls_in_flight_count_against_the_cap(
         snapshot = snapshot_cost(usage, claim.prices, fallback=claim.fallback_prices)
         assert await record_success(db, claim, response="hi", snapshot=snapshot, duration_ms=1)
     run = await _run_row(db, run_id)
-    assert (run.completed, run.spent_cost, run.reserved_cost) == (2, CALL_COST * 2, 0)
-    assert run.status == "BUDGET_EXCEEDED"
+    assert (run.completed, run.spent_cost, run.reserved_cost) == (2, CALL_COST * 2, Decimal(0))
+    assert run.status == RunStatus.BUDGET_EXCEEDED
 
 
 async def test_without_history_a_call_reserves_by_the_estimate_fallback_rule(
@@ -146,17 +159,21 @@ async def test_without_history_a_call_reserves_by_the_estimate_fallback_rule(
     await driver.step(probe_id)
     run = await _run_row(db, run_id)
     actual = Decimal(10) * Decimal("0.25") / 10**6 + Decimal(10) * 2 / 10**6
-    assert (run.status, run.spent_cost, run.reserved_cost) == ("COMPLETED", actual, 0)
+    assert (run.status, run.spent_cost, run.reserved_cost) == (
+        RunStatus.COMPLETED,
+        actual,
+        Decimal(0),
+    )
 
 
 async def test_a_zero_cap_calls_nothing(driver: Driver, admin: Principal, sim: Simulator) -> None:
     run_id = await _capped_run(driver, admin, 2, "0")
     await driver.run_all(run_id)
     run = await _run_row(driver.db, run_id)
-    assert (run.status, run.skipped, run.completed) == ("BUDGET_EXCEEDED", 2, 0)
+    assert (run.status, run.skipped, run.completed) == (RunStatus.BUDGET_EXCEEDED, 2, 0)
     assert sim.requests() == []
     # Nothing failed, so there is nothing to retry; the run stays stopped.
-    assert (await retry_failed_probes(driver.db, admin, run_id)).status == "BUDGET_EXCEEDED"
+    assert (await retry_failed_probes(driver.db, admin, run_id)).status == RunStatus.BUDGET_EXCEEDED
 
 
 @pytest.mark.parametrize("cap", ["-1", "abc", "NaN", "1e400"])

@@ -16,6 +16,7 @@ from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.run_tables import Probe, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.errors import ConflictError, ForbiddenError, ModelNotFoundError, NotFoundError
 from modeldesk.llm import CostSnapshot
 from modeldesk.runs import (
@@ -148,7 +149,7 @@ async def test_a_cancelled_run_starts_no_new_calls(
     assert (await driver.step(second)).kind == "retry"  # waiting on a rate limit
 
     cancelled = await cancel_run(driver.db, admin, run.id)
-    assert (cancelled.status, cancelled.cancelled_by) == ("CANCELLED", "alice")
+    assert (cancelled.status, cancelled.cancelled_by) == (RunStatus.CANCELLED, "alice")
     # The cancelled probes' jobs are gone; the one left is the finished probe's, which
     # a real worker would have taken already (this test plays the worker by hand).
     assert await queued_jobs(driver.db, probe_entrypoint("openai")) == 1
@@ -163,10 +164,10 @@ async def test_a_cancelled_run_starts_no_new_calls(
                 select(Probe.state).where(Probe.run_id == run.id).order_by(Probe.id)
             )
         )
-    assert states == ["SUCCEEDED", "CANCELLED", "CANCELLED"]
+    assert states == [ProbeState.SUCCEEDED, ProbeState.CANCELLED, ProbeState.CANCELLED]
     after = await get_run(driver.db, run.id)
-    assert (after.status, after.completed, after.failed) == ("CANCELLED", 1, 0)
-    assert (await cancel_run(driver.db, admin, run.id)).status == "CANCELLED"  # idempotent
+    assert (after.status, after.completed, after.failed) == (RunStatus.CANCELLED, 1, 0)
+    assert (await cancel_run(driver.db, admin, run.id)).status == RunStatus.CANCELLED  # idempotent
 
 
 async def test_a_call_in_flight_during_cancel_is_not_retried(
@@ -185,7 +186,10 @@ async def test_a_call_in_flight_during_cancel_is_not_retried(
     await cancel_run(driver.db, admin, run.id)
     assert (await in_flight).kind == "done"
     async with driver.db.session() as session:
-        assert await session.scalar(select(Probe.state).where(Probe.id == probe_id)) == "CANCELLED"
+        assert (
+            await session.scalar(select(Probe.state).where(Probe.id == probe_id))
+            == ProbeState.CANCELLED
+        )
 
 
 async def test_cancel_rules(driver: Driver, admin: Principal, viewer: Principal) -> None:
@@ -199,4 +203,4 @@ async def test_cancel_rules(driver: Driver, admin: Principal, viewer: Principal)
     with pytest.raises(ConflictError, match="already finished"):
         await cancel_run(driver.db, admin, run.id)
     async with driver.db.session() as session:
-        assert await session.scalar(select(Transcript.status)) == "SUCCEEDED"
+        assert await session.scalar(select(Transcript.status)) == TranscriptStatus.SUCCEEDED

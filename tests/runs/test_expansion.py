@@ -20,6 +20,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.db.job_queue import EXPANSION_ENTRYPOINT
 from modeldesk.db.session import Database
+from modeldesk.enums import ExpansionStatus
 from modeldesk.errors import ForbiddenError, NotFoundError
 from modeldesk.runs import (
     execute_expansion,
@@ -43,7 +44,7 @@ async def test_expansion_is_queued_then_uses_the_infrastructure_model(
 ) -> None:
     definition = await make_definition(catalog, admin)
     queued = await request_scenario_expansion(catalog, admin, definition.id)
-    assert queued.expansion_status == "QUEUED"
+    assert queued.expansion_status == ExpansionStatus.QUEUED
     assert await queued_jobs(catalog, EXPANSION_ENTRYPOINT) == 1
 
     answer = ["Say hello to a sailor.", "Say hello to a pilot.", "Say hello to a sailor."]
@@ -55,7 +56,9 @@ async def test_expansion_is_queued_then_uses_the_infrastructure_model(
         "Say hello to a sailor.",
         "Say hello to a pilot.",
     ]
-    assert (await get_definition(catalog, definition.id)).expansion_status == "SUCCEEDED"
+    assert (
+        await get_definition(catalog, definition.id)
+    ).expansion_status == ExpansionStatus.SUCCEEDED
     requests = sim.requests()
     assert [r.model for r in requests] == ["gpt-5-mini"]
     prompt = requests[0].body["messages"][-1]["content"]
@@ -108,7 +111,7 @@ async def test_failed_expansion_keeps_the_old_scenarios(
     assert len(sim.requests()) == 1  # failures like these are not retried
     assert await scenario_texts(catalog, definition_id) == before
     failed = await get_definition(catalog, definition_id)
-    assert failed.expansion_status == "FAILED"
+    assert failed.expansion_status == ExpansionStatus.FAILED
     assert expected_error in (failed.expansion_error or "")
 
 
@@ -124,7 +127,7 @@ async def test_expansion_without_any_usable_model_is_recorded(
     definition_id = await requested_expansion(catalog, admin)
     assert await driver.expand_once(definition_id) is None
     failed = await get_definition(catalog, definition_id)
-    assert failed.expansion_status == "FAILED"
+    assert failed.expansion_status == ExpansionStatus.FAILED
     assert "MODEL_NOT_FOUND" in (failed.expansion_error or "")
     assert sim.requests() == []
     assert len(await scenario_texts(catalog, definition_id)) == 3

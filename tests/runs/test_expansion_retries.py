@@ -9,6 +9,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.catalog import get_provider_by_name
 from modeldesk.db.run_tables import Definition
 from modeldesk.db.session import Database
+from modeldesk.enums import ExpansionStatus
 from modeldesk.runs import (
     get_definition,
     handle_expansion_internal_error,
@@ -47,13 +48,15 @@ async def test_rate_limits_climb_the_schedule_then_fail_keeping_the_old_scenario
         assert outcome is not None and outcome.kind == "retry"
         assert (outcome.provider_id, outcome.hold_provider) == (openai.id, True)
         retries.append(outcome.delay_seconds)
-        assert (await get_definition(catalog, definition_id)).expansion_status == "QUEUED"
+        assert (
+            await get_definition(catalog, definition_id)
+        ).expansion_status == ExpansionStatus.QUEUED
     assert retries == list(BACKOFF)
 
     last = await driver.expand_once(definition_id)
     assert last is not None and last.kind == "done"
     failed = await get_definition(catalog, definition_id)
-    assert failed.expansion_status == "FAILED"
+    assert failed.expansion_status == ExpansionStatus.FAILED
     assert (failed.expansion_error or "").startswith("RATE_LIMITED: still rate limited after 4")
     assert _counters(failed) == (len(BACKOFF), 0, 0)
     assert await scenario_texts(catalog, definition_id) == before
@@ -75,7 +78,9 @@ async def test_a_transient_failure_retries_without_holding_the_provider(
 
     done = await driver.expand_once(definition_id)
     assert done is not None and done.kind == "done"
-    assert (await get_definition(catalog, definition_id)).expansion_status == "SUCCEEDED"
+    assert (
+        await get_definition(catalog, definition_id)
+    ).expansion_status == ExpansionStatus.SUCCEEDED
     assert await scenario_texts(catalog, definition_id) == ["After a hiccup."]
 
 
@@ -93,7 +98,10 @@ async def test_a_finished_expansion_delivered_again_makes_no_call(
     late = await handle_expansion_internal_error(catalog, definition_id, RuntimeError("late"))
     assert late.kind == "done"
     finished = await get_definition(catalog, definition_id)
-    assert (finished.expansion_status, finished.expansion_internal_errors) == ("SUCCEEDED", 0)
+    assert (finished.expansion_status, finished.expansion_internal_errors) == (
+        ExpansionStatus.SUCCEEDED,
+        0,
+    )
 
 
 async def test_a_new_request_starts_the_schedule_again(
@@ -109,7 +117,7 @@ async def test_a_new_request_starts_the_schedule_again(
     assert _counters(await get_definition(catalog, definition_id)) == (1, 0, 1)
 
     again = await request_scenario_expansion(catalog, admin, definition_id)
-    assert (again.expansion_status, _counters(again)) == ("QUEUED", (0, 0, 0))
+    assert (again.expansion_status, _counters(again)) == (ExpansionStatus.QUEUED, (0, 0, 0))
 
 
 async def test_a_bug_in_the_expansion_retries_then_ends_it_as_failed(
@@ -123,13 +131,15 @@ async def test_a_bug_in_the_expansion_retries_then_ends_it_as_failed(
         outcome = await handle_expansion_internal_error(catalog, definition_id, bug)
         assert (outcome.kind, outcome.hold_provider) == ("retry", False)
         delays.append(outcome.delay_seconds)
-        assert (await get_definition(catalog, definition_id)).expansion_status == "QUEUED"
+        assert (
+            await get_definition(catalog, definition_id)
+        ).expansion_status == ExpansionStatus.QUEUED
     assert delays == [2.0, 4.0]
 
     final = await handle_expansion_internal_error(catalog, definition_id, bug)
     assert final.kind == "done"
     failed = await get_definition(catalog, definition_id)
-    assert failed.expansion_status == "FAILED"
+    assert failed.expansion_status == ExpansionStatus.FAILED
     assert failed.expansion_error == (
         "PROVIDER_ERROR: internal error in the expansion step: KeyError: 'choices'"
     )

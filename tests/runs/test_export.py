@@ -14,6 +14,7 @@ from sqlalchemy import text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.errors import NotFoundError
 from modeldesk.runs import (
     ExportFormat,
@@ -66,7 +67,7 @@ async def test_jsonl_has_one_line_per_transcript_with_exact_costs(
     assert (first["provider"], first["model_id"], first["status"]) == (
         "openai",
         "gpt-5-mini",
-        "SUCCEEDED",
+        TranscriptStatus.SUCCEEDED,
     )
     assert (first["input_tokens"], first["cached_input_tokens"], first["output_tokens"]) == (
         1200,
@@ -76,7 +77,7 @@ async def test_jsonl_has_one_line_per_transcript_with_exact_costs(
     assert first["cost"] == format(mini.estimated_cost, "f")  # an exact string, not a float
     assert Decimal(first["cost"]) == mini.estimated_cost > 0
 
-    failures = [row for row in rows if row["status"] == "FAILED"]
+    failures = [row for row in rows if row["status"] == TranscriptStatus.FAILED]
     assert len(failures) == 1
     assert failures[0]["error_code"] == "PROVIDER_ERROR"
     assert failures[0]["retryable"] is True and "500" in failures[0]["error_message"]
@@ -108,20 +109,29 @@ async def _large_run(db: Database, admin: Principal, rows: int) -> int:
     definition = await create_definition(db, admin, name="Large", template="x", scenarios=["x"])
     model = await model_pk(db, "gpt-5-mini")
     async with db.transaction() as session:
-        params = {"d": definition.id, "m": model, "n": rows, "who": admin.name}
+        params = {
+            "d": definition.id,
+            "m": model,
+            "n": rows,
+            "who": admin.name,
+            "run_status": RunStatus.COMPLETED,
+            "probe_state": ProbeState.SUCCEEDED,
+            "transcript_status": TranscriptStatus.SUCCEEDED,
+        }
         statements = [
             "INSERT INTO scenarios (definition_id, position, text, source)"
             " SELECT :d, g, 'Scenario number ' || g, 'explicit' FROM generate_series(1, :n) g",
             "INSERT INTO runs (definition_id, status, total, completed, created_by)"
-            " VALUES (:d, 'COMPLETED', :n, :n, :who)",
+            " VALUES (:d, :run_status, :n, :n, :who)",
             "INSERT INTO run_models (run_id, model_id, position) SELECT max(id), :m, 0 FROM runs",
             "INSERT INTO probes (run_id, scenario_id, model_id, state)"
-            " SELECT (SELECT max(id) FROM runs), s.id, :m, 'SUCCEEDED' FROM scenarios s"
+            " SELECT (SELECT max(id) FROM runs), s.id, :m, :probe_state FROM scenarios s"
             " WHERE s.definition_id = :d AND s.position > 0",
             "INSERT INTO transcripts (run_id, scenario_id, model_id, probe_id, status, response,"
             " input_tokens, output_tokens, estimated_cost)"
-            " SELECT p.run_id, p.scenario_id, p.model_id, p.id, 'SUCCEEDED', repeat('r', 2000),"
-            " 100, 200, 0.000425 FROM probes p WHERE p.run_id = (SELECT max(id) FROM runs)",
+            " SELECT p.run_id, p.scenario_id, p.model_id, p.id, :transcript_status,"
+            " repeat('r', 2000), 100, 200, 0.000425"
+            " FROM probes p WHERE p.run_id = (SELECT max(id) FROM runs)",
         ]
         for statement in statements:
             await session.execute(text(statement), params)

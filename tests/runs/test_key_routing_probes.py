@@ -17,6 +17,7 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
+from modeldesk.enums import ProbeState
 from modeldesk.runs import create_run
 
 ATTACKER = "https://attacker.example"
@@ -50,7 +51,11 @@ async def test_a_key_is_not_sent_to_a_host_that_is_not_allowed(
 ) -> None:
     probe, sent = await _probe_sent(catalog, admin, settings, base_url=ATTACKER)
     assert sent == []
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "VALIDATION_ERROR", False)
+    assert (probe.state, probe.error_code, probe.retryable) == (
+        ProbeState.FAILED,
+        "VALIDATION_ERROR",
+        False,
+    )
     assert "MODELDESK_ALLOWED_PROVIDER_HOSTS" in (probe.error_message or "")
 
 
@@ -65,7 +70,7 @@ async def test_a_server_setting_is_never_sent_as_a_key(
         api_key_env="MODELDESK_DATABASE_URL",
     )
     assert sent == []
-    assert (probe.state, probe.error_code) == ("FAILED", "VALIDATION_ERROR")
+    assert (probe.state, probe.error_code) == (ProbeState.FAILED, "VALIDATION_ERROR")
     assert "MODELDESK_PROVIDER_KEY_VARS" in (probe.error_message or "")
 
 

@@ -11,6 +11,7 @@ from sqlalchemy import func, select
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import get_provider_by_name
 from modeldesk.db.run_tables import Probe, Transcript
+from modeldesk.enums import ProbeState, RunStatus
 from modeldesk.runs import create_run, execute_probe, get_run
 from modeldesk.runs.probe_step import handle_internal_error
 from modeldesk.runs.step_outcome import MAX_INTERNAL_ERRORS
@@ -40,7 +41,7 @@ async def test_results_arriving_together_finish_the_run_with_exact_progress(
     await _all_at_once(driver, many)
     for run_id in [run_id for run_id, _ in pairs] + [many_id]:
         run = await get_run(driver.db, run_id)
-        assert (run.status, run.completed + run.failed) == ("COMPLETED", run.total)
+        assert (run.status, run.completed + run.failed) == (RunStatus.COMPLETED, run.total)
         assert run.finished_at is not None
 
 
@@ -65,12 +66,16 @@ async def test_a_bug_in_the_step_is_retried_then_recorded_as_a_retryable_failure
         probe = await session.get(Probe, probe_id)
         transcripts = await session.scalar(select(func.count()).select_from(Transcript))
     assert probe is not None
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "PROVIDER_ERROR", True)
+    assert (probe.state, probe.error_code, probe.retryable) == (
+        ProbeState.FAILED,
+        "PROVIDER_ERROR",
+        True,
+    )
     assert probe.error_message is not None
     assert "ZeroDivisionError: cost maths broke" in probe.error_message
     assert (probe.attempts, probe.internal_errors, transcripts) == (3, 3, 1)
     run = await get_run(driver.db, run_id)
-    assert (run.status, run.failed) == ("FAILED", 1)
+    assert (run.status, run.failed) == (RunStatus.FAILED, 1)
 
     # A late report for a probe that has finished changes nothing.
     late = await handle_internal_error(driver.db, provider_id, probe_id, RuntimeError("late"))

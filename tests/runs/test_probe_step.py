@@ -16,6 +16,7 @@ from modeldesk.config import Settings
 from modeldesk.db.run_tables import Probe, Run, Transcript
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModelPriceVersion, LlmProvider
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.errors import DatabaseUnavailableError, NotFoundError
 from modeldesk.llm import CostSnapshot
 from modeldesk.runs import StepOutcome, create_run, execute_probe, get_run, run_progress
@@ -64,7 +65,7 @@ async def test_success_writes_one_transcript_with_exact_cost_and_snapshot(
     (transcript,) = await _transcripts(db)
     # 1000 x 0.25 / 1e6 + 500 x 2.00 / 1e6; cached and reasoning tokens are parts, not extras.
     assert transcript.estimated_cost == Decimal("0.00125")
-    assert transcript.status == "SUCCEEDED"
+    assert transcript.status == TranscriptStatus.SUCCEEDED
     assert transcript.response == "Hello!"
     assert (transcript.input_tokens, transcript.output_tokens) == (1000, 500)
     assert (transcript.cached_input_tokens, transcript.reasoning_tokens) == (200, 100)
@@ -86,9 +87,9 @@ async def test_success_writes_one_transcript_with_exact_cost_and_snapshot(
     assert request.body["messages"][0] == {"role": "system", "content": "Answer briefly."}
 
     probe = await _probe(db, probe_id)
-    assert (probe.state, probe.attempts) == ("SUCCEEDED", 1)
+    assert (probe.state, probe.attempts) == (ProbeState.SUCCEEDED, 1)
     run = await _run_of(db, probe_id)
-    assert (run.status, run_progress(run).completed) == ("COMPLETED", 1)
+    assert (run.status, run_progress(run).completed) == (RunStatus.COMPLETED, 1)
     assert run.started_at is not None and run.finished_at is not None
 
 
@@ -103,7 +104,7 @@ async def test_a_second_execution_writes_nothing_more(
 
     # A worker killed after the call but before its acknowledgement: the probe looks RUNNING.
     async with db.transaction() as session:
-        await session.execute(update(Probe).values(state="RUNNING"))
+        await session.execute(update(Probe).values(state=ProbeState.RUNNING))
     assert (await driver.step(probe_id)).kind == "done"
     assert len(await _transcripts(db)) == 1
     assert run_progress(await _run_of(db, probe_id)).completed == 1
@@ -120,11 +121,11 @@ async def test_rate_limits_climb_the_schedule_then_give_up_retryable(
     assert (first.kind, first.delay_seconds, first.hold_provider) == ("retry", BACKOFF[0], True)
     probe = await _probe(db, probe_id)
     assert (probe.state, probe.rate_limit_retries, probe.error_code) == (
-        "PENDING",
+        ProbeState.PENDING,
         1,
         "RATE_LIMITED",
     )
-    assert (await _run_of(db, probe_id)).status == "RUNNING"
+    assert (await _run_of(db, probe_id)).status == RunStatus.RUNNING
 
     final = await driver.until_done(probe_id)
     assert [o.delay_seconds for o in driver.outcomes[:-1]] == list(BACKOFF)
@@ -133,12 +134,16 @@ async def test_rate_limits_climb_the_schedule_then_give_up_retryable(
     assert len(sim.requests()) == len(BACKOFF) + 1
 
     probe = await _probe(db, probe_id)
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "RATE_LIMITED", True)
+    assert (probe.state, probe.error_code, probe.retryable) == (
+        ProbeState.FAILED,
+        "RATE_LIMITED",
+        True,
+    )
     assert probe.rate_limit_retries == len(BACKOFF)
     (transcript,) = await _transcripts(db)
-    assert (transcript.status, transcript.error_code) == ("FAILED", "RATE_LIMITED")
+    assert (transcript.status, transcript.error_code) == (TranscriptStatus.FAILED, "RATE_LIMITED")
     run = await _run_of(db, probe_id)
-    assert (run.status, run.failed, run.completed) == ("FAILED", 1, 0)
+    assert (run.status, run.failed, run.completed) == (RunStatus.FAILED, 1, 0)
 
 
 async def test_a_longer_retry_after_wins_and_the_counter_never_resets(
@@ -156,7 +161,7 @@ async def test_a_longer_retry_after_wins_and_the_counter_never_resets(
     assert delays[2] == (BACKOFF[1], True)  # the second rate limit: step two, not step one
     probe = await _probe(driver.db, probe_id)
     assert (probe.rate_limit_retries, probe.transient_retries) == (2, 1)
-    assert (probe.state, probe.attempts) == ("SUCCEEDED", 4)
+    assert (probe.state, probe.attempts) == (ProbeState.SUCCEEDED, 4)
 
 
 async def test_server_errors_retry_a_bounded_number_of_times(
@@ -169,7 +174,11 @@ async def test_server_errors_retry_a_bounded_number_of_times(
     assert len(retries) == 3
     assert not any(o.hold_provider for o in retries)
     probe = await _probe(driver.db, probe_id)
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "PROVIDER_ERROR", True)
+    assert (probe.state, probe.error_code, probe.retryable) == (
+        ProbeState.FAILED,
+        "PROVIDER_ERROR",
+        True,
+    )
 
 
 @pytest.mark.parametrize(
@@ -189,7 +198,7 @@ async def test_client_errors_fail_at_once(
     assert (await driver.step(probe_id)).kind == "done"
     assert len(sim.requests()) == 1
     probe = await _probe(driver.db, probe_id)
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", code, False)
+    assert (probe.state, probe.error_code, probe.retryable) == (ProbeState.FAILED, code, False)
     assert probe.error_message and str(status) in probe.error_message
 
 
@@ -204,7 +213,7 @@ async def test_failures_count_in_progress_and_the_run_completes(
     await driver.run_all(run.id)
     finished = await get_run(driver.db, run.id)
     assert (finished.status, finished.completed, finished.failed, finished.total) == (
-        "COMPLETED",
+        RunStatus.COMPLETED,
         2,
         2,
         4,
@@ -261,8 +270,12 @@ async def test_unexpected_errors_are_recorded_so_the_run_finishes(
     probe_id = await _one_probe_run(driver.db, admin)
     await driver.step(probe_id)
     probe = await _probe(driver.db, probe_id)
-    assert (probe.state, probe.error_code, probe.retryable) == ("FAILED", "PROVIDER_ERROR", False)
-    assert (await _run_of(driver.db, probe_id)).status == "FAILED"
+    assert (probe.state, probe.error_code, probe.retryable) == (
+        ProbeState.FAILED,
+        "PROVIDER_ERROR",
+        False,
+    )
+    assert (await _run_of(driver.db, probe_id)).status == RunStatus.FAILED
 
 
 async def test_unknown_probe_and_unreachable_database(
@@ -285,7 +298,7 @@ async def test_concurrent_deliveries_record_once(
     sim.configure("gpt-5-mini", latency=0.2)
     probe_id = await _one_probe_run(driver.db, admin)
     async with driver.db.transaction() as session:
-        await session.execute(update(Probe).values(state="RUNNING"))
+        await session.execute(update(Probe).values(state=ProbeState.RUNNING))
     # Two claims cannot both see PENDING, but a redelivered RUNNING probe can be run twice.
     await asyncio.gather(driver.step(probe_id), driver.step(probe_id))
     async with driver.db.session() as session:

@@ -24,6 +24,7 @@ from modeldesk.catalog.reference_prices import find_reference_model, load_refere
 from modeldesk.db.run_tables import Transcript
 from modeldesk.db.seed import SEED_PROVIDERS
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import TranscriptStatus
 from modeldesk.llm import CostSnapshot
 from modeldesk.runs import create_run, estimate_run_cost
 from modeldesk.testing import Simulator
@@ -57,6 +58,18 @@ def _configure(sim: Simulator) -> None:
         )
 
 
+def _calc_price(model_id: str, reference_provider: str, at: datetime) -> Decimal:
+    """What `genai_prices` charges for one call of the model's USAGE (reasoning is output)."""
+    prompt, read, write, output, _ = USAGE[model_id]
+    usage = genai_prices.Usage(
+        input_tokens=prompt, cache_read_tokens=read, cache_write_tokens=write, output_tokens=output
+    )
+    price = genai_prices.calc_price(
+        usage, model_id, provider_id=reference_provider, genai_request_timestamp=at
+    )
+    return price.total_price
+
+
 async def _transcripts(driver: Driver, run_id: int) -> dict[str, Transcript]:
     async with driver.db.session() as session:
         rows = await session.execute(
@@ -88,7 +101,7 @@ async def test_probe_costs_equal_calc_price_in_all_three_styles(
     tiers_applied = set()
     for model_id, transcript in after.items():
         prompt, read, write, output, reasoning = USAGE[model_id]
-        assert transcript.status == "SUCCEEDED", (model_id, transcript.error_code)
+        assert transcript.status == TranscriptStatus.SUCCEEDED, (model_id, transcript.error_code)
         recorded = (
             transcript.input_tokens,
             transcript.cached_input_tokens,
@@ -100,18 +113,9 @@ async def test_probe_costs_equal_calc_price_in_all_three_styles(
         reference_name = PROVIDER_OF[model_id].reference_provider or PROVIDER_OF[model_id].name
         found = find_reference_model(data, reference_name, model_id, transcript.created_at)
         assert found is not None
-        expected = genai_prices.calc_price(
-            genai_prices.Usage(
-                input_tokens=prompt,
-                cache_read_tokens=read,
-                cache_write_tokens=write,
-                output_tokens=output,
-            ),
-            model_id,
-            provider_id=reference_name,
-            genai_request_timestamp=found.in_force_at,
-        ).total_price
+        expected = _calc_price(model_id, reference_name, found.in_force_at)
         assert transcript.estimated_cost == expected, model_id
+        assert transcript.cost_snapshot is not None, model_id
         snapshot = CostSnapshot.from_json(transcript.cost_snapshot)
         assert snapshot.cost == expected and not snapshot.unpriced
         if snapshot.tier_applied:
@@ -123,6 +127,7 @@ async def test_probe_costs_equal_calc_price_in_all_three_styles(
     for model_id, transcript in before.items():
         assert earlier[model_id].estimated_cost == transcript.estimated_cost
         assert earlier[model_id].cost_snapshot == transcript.cost_snapshot
+        assert transcript.cost_snapshot is not None, model_id
         assert CostSnapshot.from_json(transcript.cost_snapshot).cached_input_price is None
     sonnet_before = before["claude-sonnet-4-5"].estimated_cost
     # The seed's 3/15 charged every input token at 3: the new bill differs.
@@ -143,19 +148,8 @@ async def test_estimates_price_each_probe_by_the_same_rules(
     data = await load_reference(driver.settings)
     for line in estimate.per_model:
         model_id = line.target.model.model_id
-        prompt, read, write, output, _ = USAGE[model_id]
         found = find_reference_model(data, line.target.provider.name, model_id, datetime.now(UTC))
         assert found is not None
-        one_call = genai_prices.calc_price(
-            genai_prices.Usage(
-                input_tokens=prompt,
-                cache_read_tokens=read,
-                cache_write_tokens=write,
-                output_tokens=output,
-            ),
-            model_id,
-            provider_id=line.target.provider.name,
-            genai_request_timestamp=found.in_force_at,
-        ).total_price
+        one_call = _calc_price(model_id, line.target.provider.name, found.in_force_at)
         assert (line.basis, line.probe_count) == ("HISTORY", 3)
         assert line.cost == 3 * one_call, model_id

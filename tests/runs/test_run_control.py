@@ -16,6 +16,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.run_tables import Probe, ProbeAttempt, Transcript
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.errors import ConflictError, ForbiddenError, NotFoundError
 from modeldesk.runs import (
     attempts_by_probe_ids,
@@ -77,27 +78,27 @@ async def test_a_paused_run_starts_no_call_and_resumes_where_it_was(
     assert await queued_jobs(db, OPENAI_JOBS) == 3
 
     paused = await pause_run(db, admin, run_id)
-    assert paused.status == "PAUSED"
+    assert paused.status == RunStatus.PAUSED
     assert await queued_jobs(db, OPENAI_JOBS) == 0  # waiting jobs hold no slot, need no dequeue
-    assert (await pause_run(db, admin, run_id)).status == "PAUSED"  # again: a no-op
+    assert (await pause_run(db, admin, run_id)).status == RunStatus.PAUSED  # again: a no-op
 
     # A job picked at that moment comes back later, its probe untouched and not called.
     first = (await probe_ids(db, run_id))[0]
     outcome = await driver.step(first)
     assert (outcome.kind, outcome.delay_seconds) == ("retry", PAUSED_RECHECK_SECONDS)
-    assert await _states(db, run_id) == ["PENDING"] * 3
+    assert await _states(db, run_id) == [ProbeState.PENDING] * 3
     assert sim.requests() == []
 
     resumed = await resume_run(db, admin, run_id)
-    assert resumed.status == "PENDING"  # no call had started yet
+    assert resumed.status == RunStatus.PENDING  # no call had started yet
     assert await queued_jobs(db, OPENAI_JOBS) == 3
     jobs = await queued_probe_jobs(db, OPENAI_JOBS)
     assert [priority for _, priority in jobs] == [0, -1, -2]  # in the run's order
-    assert (await resume_run(db, admin, run_id)).status == "PENDING"  # again: a no-op
+    assert (await resume_run(db, admin, run_id)).status == RunStatus.PENDING  # again: a no-op
 
     await driver.run_all(run_id)
     run = await get_run(db, run_id)
-    assert (run.status, run.completed) == ("COMPLETED", 3)
+    assert (run.status, run.completed) == (RunStatus.COMPLETED, 3)
 
 
 async def test_a_call_in_flight_when_the_run_is_paused_finishes_and_is_recorded(
@@ -114,12 +115,12 @@ async def test_a_call_in_flight_when_the_run_is_paused_finishes_and_is_recorded(
     assert (await in_flight).kind == "done"
 
     run = await get_run(db, run_id)
-    assert (run.status, run.completed, run.finished_at) == ("PAUSED", 1, None)
-    assert await _transcript_statuses(db, run_id) == ["SUCCEEDED"]
+    assert (run.status, run.completed, run.finished_at) == (RunStatus.PAUSED, 1, None)
+    assert await _transcript_statuses(db, run_id) == [TranscriptStatus.SUCCEEDED]
     await resume_run(db, admin, run_id)
-    assert (await get_run(db, run_id)).status == "RUNNING"
+    assert (await get_run(db, run_id)).status == RunStatus.RUNNING
     await driver.run_all(run_id)
-    assert (await get_run(db, run_id)).status == "COMPLETED"
+    assert (await get_run(db, run_id)).status == RunStatus.COMPLETED
 
 
 async def test_a_paused_run_can_be_cancelled(driver: Driver, admin: Principal) -> None:
@@ -127,7 +128,7 @@ async def test_a_paused_run_can_be_cancelled(driver: Driver, admin: Principal) -
     run_id = await _run(driver, admin, [MINI])
     await pause_run(db, admin, run_id)
     run = await cancel_run(db, admin, run_id)
-    assert (run.status, run.cancelled) == ("CANCELLED", 3)
+    assert (run.status, run.cancelled) == (RunStatus.CANCELLED, 3)
     with pytest.raises(ConflictError, match="already finished"):
         await resume_run(db, admin, run_id)
     with pytest.raises(ConflictError, match="already finished"):
@@ -143,7 +144,7 @@ async def test_run_control_is_for_admins_and_known_runs(
             await action(driver.db, viewer, run_id)
         with pytest.raises(NotFoundError):
             await action(driver.db, admin, 999_999)
-    assert (await get_run(driver.db, run_id)).status == "PENDING"
+    assert (await get_run(driver.db, run_id)).status == RunStatus.PENDING
 
 
 # --- retrying failed probes ---
@@ -161,20 +162,23 @@ async def test_retry_queues_the_retryable_failures_again_and_keeps_every_attempt
 
     await driver.run_all(run_id)
     failed = await get_run(db, run_id)
-    assert (failed.status, failed.failed) == ("FAILED", 4)
+    assert (failed.status, failed.failed) == (RunStatus.FAILED, 4)
     assert await retryable_failure_counts(db, [run_id]) == {run_id: 2}
 
     sim.configure("gpt-5-mini")  # the provider recovers
     retried = await retry_failed_probes(db, admin, run_id)
-    assert (retried.status, retried.failed, retried.finished_at) == ("RUNNING", 2, None)
-    assert await _transcript_statuses(db, run_id) == ["FAILED", "FAILED"]  # the 400s stay
+    assert (retried.status, retried.failed, retried.finished_at) == (RunStatus.RUNNING, 2, None)
+    assert await _transcript_statuses(db, run_id) == [
+        TranscriptStatus.FAILED,
+        TranscriptStatus.FAILED,
+    ]  # the 400s stay
     # Here the first jobs were never consumed (the driver plays the queue): a probe
     # that still has its job keeps it rather than getting a second one.
     assert await queued_jobs(db, OPENAI_JOBS) == 2
 
     await driver.run_all(run_id)
     run = await get_run(db, run_id)
-    assert (run.status, run.completed, run.failed) == ("COMPLETED", 2, 2)
+    assert (run.status, run.completed, run.failed) == (RunStatus.COMPLETED, 2, 2)
     assert await retryable_failure_counts(db, [run_id]) == {run_id: 0}
 
     async with db.session() as session:
@@ -183,9 +187,9 @@ async def test_retry_queues_the_retryable_failures_again_and_keeps_every_attempt
     for probe in probes:
         codes = [attempt.error_code for attempt in attempts[probe.id]]
         if probe.model_id == 1:  # gpt-5-mini: three transient retries, then the failure
-            assert (probe.state, codes) == ("SUCCEEDED", ["PROVIDER_ERROR"] * 4)
+            assert (probe.state, codes) == (ProbeState.SUCCEEDED, ["PROVIDER_ERROR"] * 4)
         else:
-            assert (probe.state, codes) == ("FAILED", ["VALIDATION_ERROR"])
+            assert (probe.state, codes) == (ProbeState.FAILED, ["VALIDATION_ERROR"])
         assert all(attempt.started_at is not None for attempt in attempts[probe.id])
 
 
@@ -196,7 +200,7 @@ async def test_nothing_retryable_leaves_the_run_as_it_was(
     run_id = await _run(driver, admin, [HAIKU], scenarios=1)
     await driver.run_all(run_id)
     run = await retry_failed_probes(driver.db, admin, run_id)
-    assert (run.status, run.failed) == ("FAILED", 1)
+    assert (run.status, run.failed) == (RunStatus.FAILED, 1)
 
 
 async def test_retry_after_a_cancel_finishes_the_run_cancelled_again(
@@ -208,13 +212,17 @@ async def test_retry_after_a_cancel_finishes_the_run_cancelled_again(
     first, *_ = await probe_ids(db, run_id)
     await driver.until_done(first)
     await cancel_run(db, admin, run_id)
-    assert await _states(db, run_id) == ["FAILED", "CANCELLED", "CANCELLED"]
+    assert await _states(db, run_id) == [
+        ProbeState.FAILED,
+        ProbeState.CANCELLED,
+        ProbeState.CANCELLED,
+    ]
 
     run = await retry_failed_probes(db, admin, run_id)
-    assert (run.status, run.failed, run.cancelled) == ("RUNNING", 0, 2)
+    assert (run.status, run.failed, run.cancelled) == (RunStatus.RUNNING, 0, 2)
     await driver.until_done(first)
     run = await get_run(db, run_id)
-    assert (run.status, run.completed, run.cancelled) == ("CANCELLED", 1, 2)
+    assert (run.status, run.completed, run.cancelled) == (RunStatus.CANCELLED, 1, 2)
     assert run.finished_at is not None
     async with db.session() as session:
         codes = await session.scalars(select(ProbeAttempt.error_code).order_by(ProbeAttempt.id))

@@ -20,6 +20,7 @@ from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.run_tables import Probe, Scenario
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import RunStatus
 from modeldesk.errors import (
     ErrorCode,
     ForbiddenError,
@@ -54,7 +55,7 @@ async def test_run_by_id_and_by_name_queues_one_job_per_probe(
     run = await create_run(
         catalog, admin, definition.id, [str(haiku), "openai/gpt-5-mini", f" {haiku} "]
     )
-    assert run.status == "PENDING"
+    assert run.status == RunStatus.PENDING
     assert run.created_by == "alice"
     assert run_progress(run).total == 6
     assert run_progress(run).done == 0

@@ -49,6 +49,20 @@ async def second_db(catalog: Database) -> AsyncIterator[Database]:
         await other.dispose()
 
 
+@pytest.fixture(params=["deprecate", "disable"])
+def change(request: pytest.FixtureRequest) -> Change:
+    chosen: Change = request.param
+    return chosen
+
+
+async def _gpt_51_run_parts(db: Database, admin: Principal, scenarios: int) -> tuple[int, int, int]:
+    """A definition's id, then gpt-5.1's and its provider's (openai), for a run to target."""
+    definition = await make_definition(db, admin, scenarios=scenarios)
+    pk = await model_pk(db, "gpt-5.1")
+    provider = await get_provider_by_name(db, "openai")
+    return definition.id, pk, provider.id
+
+
 async def _until_a_backend_waits_on_a_lock(db: Database, within: float = 10.0) -> None:
     query = text(
         "SELECT count(*) FROM pg_stat_activity "
@@ -62,18 +76,15 @@ async def _until_a_backend_waits_on_a_lock(db: Database, within: float = 10.0) -
             await asyncio.sleep(0.02)
 
 
-@pytest.mark.parametrize("change", ["deprecate", "disable"])
 async def test_run_creation_waits_for_a_change_in_flight_and_then_refuses(
     catalog: Database, second_db: Database, admin: Principal, change: Change
 ) -> None:
-    definition = await make_definition(catalog, admin, scenarios=1)
-    pk = await model_pk(catalog, "gpt-5.1")
-    openai = await get_provider_by_name(catalog, "openai")
+    definition_id, pk, provider = await _gpt_51_run_parts(catalog, admin, scenarios=1)
     # The change's transaction held open: the same row locks, in the same order
     # (provider, then model), that `deprecate_model` and `update_provider` take.
     async with catalog.transaction() as session:
         await session.execute(
-            select(LlmProvider.id).where(LlmProvider.id == openai.id).with_for_update()
+            select(LlmProvider.id).where(LlmProvider.id == provider).with_for_update()
         )
         if change == "deprecate":
             await session.execute(select(LlmModel.id).where(LlmModel.id == pk).with_for_update())
@@ -82,9 +93,9 @@ async def test_run_creation_waits_for_a_change_in_flight_and_then_refuses(
             )
         else:
             await session.execute(
-                update(LlmProvider).where(LlmProvider.id == openai.id).values(is_enabled=False)
+                update(LlmProvider).where(LlmProvider.id == provider).values(is_enabled=False)
             )
-        creating = asyncio.create_task(create_run(second_db, admin, definition.id, [str(pk)]))
+        creating = asyncio.create_task(create_run(second_db, admin, definition_id, [str(pk)]))
         await _until_a_backend_waits_on_a_lock(second_db)
         assert not creating.done()
     with pytest.raises(REFUSAL[change]) as caught:
@@ -110,14 +121,11 @@ def _apply(
     return lambda: update_provider(db, admin, provider, ProviderUpdate(is_enabled=False))
 
 
-@pytest.mark.parametrize("change", ["deprecate", "disable"])
 async def test_create_run_racing_a_change_never_targets_a_model_changed_before_it(
     catalog: Database, second_db: Database, admin: Principal, change: Change
 ) -> None:
     """Either the run is refused, or the change committed after the run did."""
-    definition = await make_definition(catalog, admin, scenarios=3)
-    pk = await model_pk(catalog, "gpt-5.1")
-    provider = (await get_provider_by_name(catalog, "openai")).id
+    definition_id, pk, provider = await _gpt_51_run_parts(catalog, admin, scenarios=3)
     apply_change = _apply(second_db, admin, change, pk, provider)
     run_commits_sent: list[float] = []
     event.listen(
@@ -128,7 +136,7 @@ async def test_create_run_racing_a_change_never_targets_a_model_changed_before_i
 
     async def create() -> int | None:
         try:
-            return (await create_run(catalog, admin, definition.id, [str(pk)])).id
+            return (await create_run(catalog, admin, definition_id, [str(pk)])).id
         except REFUSAL[change]:
             return None
 

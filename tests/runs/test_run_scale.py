@@ -12,6 +12,7 @@ from modeldesk.auth.principal import Principal
 from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.run_tables import Probe
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus
 from modeldesk.runs import MAX_PROBES_PER_RUN, MAX_SCENARIOS, cancel_run, create_run
 from modeldesk.testing.transcript_fill import FIVE_MODELS, definition_of_size
 
@@ -34,7 +35,7 @@ async def test_a_100k_probe_run_is_created_and_cancelled_quickly(
     logger.warning(
         "100k-probe run: created in %.2f s, cancelled in %.2f s", created_in, cancelled_in
     )
-    assert cancelled.status == "CANCELLED"
+    assert cancelled.status == RunStatus.CANCELLED
     assert cancelled.cancelled == 100_000
     # SPEC's "< 2 s" is bench/scale.py's figure; this bound only catches the nested-loop
     # plan that took minutes, without failing on a busy machine.
@@ -42,6 +43,6 @@ async def test_a_100k_probe_run_is_created_and_cancelled_quickly(
     assert await queued_jobs(catalog, probe_entrypoint("openai")) == 0
     async with catalog.session() as session:
         pending = await session.scalar(
-            select(func.count()).where(Probe.run_id == run.id, Probe.state == "PENDING")
+            select(func.count()).where(Probe.run_id == run.id, Probe.state == ProbeState.PENDING)
         )
     assert pending == 0

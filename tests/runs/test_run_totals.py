@@ -10,6 +10,7 @@ from sqlalchemy import text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
+from modeldesk.enums import TranscriptStatus
 from modeldesk.runs import cost_breakdown, create_run, estimate_run_cost, retry_failed_probes
 from modeldesk.testing import Simulator
 
@@ -17,8 +18,8 @@ MODELS = {"openai/gpt-5-mini": "gpt-5-mini", "anthropic/claude-haiku-4-5": "clau
 
 _RECOUNT_PER_RUN = """
 SELECT run_id, model_id,
-    count(*) FILTER (WHERE status = 'SUCCEEDED'), count(*) FILTER (WHERE status = 'FAILED'),
-    count(*) FILTER (WHERE status = 'SKIPPED'), sum(input_tokens), sum(output_tokens),
+    count(*) FILTER (WHERE status = :succeeded), count(*) FILTER (WHERE status = :failed),
+    count(*) FILTER (WHERE status = :skipped), sum(input_tokens), sum(output_tokens),
     sum(estimated_cost), count(*) FILTER (WHERE unpriced)
 FROM transcripts GROUP BY run_id, model_id ORDER BY run_id, model_id
 """
@@ -30,7 +31,7 @@ WHERE succeeded + failed + skipped > 0 ORDER BY run_id, model_id
 _RECOUNT_PER_MODEL = """
 SELECT model_id, count(*), sum(input_tokens), sum(output_tokens), sum(cached_input_tokens),
     sum(cache_write_tokens)
-FROM transcripts WHERE status = 'SUCCEEDED' GROUP BY model_id ORDER BY model_id
+FROM transcripts WHERE status = :succeeded GROUP BY model_id ORDER BY model_id
 """
 _TOTALS_PER_MODEL = """
 SELECT model_id, succeeded, input_tokens, output_tokens, cached_input_tokens, cache_write_tokens
@@ -38,9 +39,17 @@ FROM model_usage_totals WHERE succeeded > 0 ORDER BY model_id
 """
 
 
+# The recounts name transcript statuses through bind parameters; the totals ignore them.
+_STATUSES = {
+    "succeeded": TranscriptStatus.SUCCEEDED,
+    "failed": TranscriptStatus.FAILED,
+    "skipped": TranscriptStatus.SKIPPED,
+}
+
+
 async def _rows(db: Database, query: str) -> list[tuple[object, ...]]:
     async with db.session() as session:
-        return [tuple(row) for row in await session.execute(text(query))]
+        return [tuple(row) for row in await session.execute(text(query), _STATUSES)]
 
 
 async def _assert_totals_match(db: Database) -> None:

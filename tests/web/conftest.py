@@ -1,4 +1,5 @@
-"""Fixtures for the UI's handler tests: the real app over ASGI, signed in as admin or viewer."""
+"""Fixtures for the UI's tests: the real app over ASGI, signed in as admin or viewer, and
+signed-in Chromium pages that must log no console error."""
 
 from __future__ import annotations
 
@@ -9,6 +10,7 @@ import httpx
 import pytest
 from fastapi import FastAPI
 from playwright.async_api import Browser, BrowserContext, async_playwright
+from web_browser import SignedInPage, SignInPage, sign_in
 from web_ui_client import UiClient, asgi_client, signed_in
 
 from modeldesk.app import create_app
@@ -86,3 +88,43 @@ async def browser_context(browser: Browser) -> AsyncIterator[BrowserContext]:
     context.set_default_timeout(10_000)
     yield context
     await context.close()
+
+
+# A test whose page shows a refusal Chromium logs as an error names it with this mark.
+CONSOLE_ERRORS_SHOWN = "console_errors_shown"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    config.addinivalue_line(
+        "markers",
+        f"{CONSOLE_ERRORS_SHOWN}(*fragments): console errors containing one of these are "
+        "expected (the page shows the failure), not a fault",
+    )
+
+
+@pytest.fixture
+async def sign_in_page(
+    request: pytest.FixtureRequest, browser_context: BrowserContext, live_server: LiveServer
+) -> AsyncIterator[SignInPage]:
+    """Sign in pages by role and name; each must have logged no console error by the test's end.
+
+    A CSP violation or a script error is one; errors the test's `console_errors_shown`
+    mark names are not.
+    """
+    mark = request.node.get_closest_marker(CONSOLE_ERRORS_SHOWN)
+    shown: tuple[str, ...] = mark.args if mark else ()
+    pages: list[SignedInPage] = []
+
+    async def sign_in_as(db: Database, role: str, name: str) -> SignedInPage:
+        page = await sign_in(browser_context, live_server, db, role, name)
+        pages.append(page)
+        return page
+
+    yield sign_in_as
+    for page in pages:
+        assert [e for e in page.errors if not any(part in e for part in shown)] == []
+
+
+@pytest.fixture
+async def admin_page(sign_in_page: SignInPage, seeded_db: Database) -> SignedInPage:
+    return await sign_in_page(seeded_db, "admin", "alice")

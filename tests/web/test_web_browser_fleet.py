@@ -7,14 +7,13 @@ from __future__ import annotations
 from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import BrowserContext, expect
-from web_browser import SignedInPage, in_process_worker, sign_in
+from playwright.async_api import expect
+from web_browser import SignedInPage, SignInPage, in_process_worker
 
 from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.testing import Outcome, Simulator
-from modeldesk.testing.live_server import LiveServer
 from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run
 
 RETRY_AFTER = 120  # far longer than the test: the hold is seen, never waited out
@@ -30,12 +29,8 @@ async def worker(database_url: str) -> AsyncIterator[None]:
 
 
 @pytest.fixture
-async def viewer(
-    browser_context: BrowserContext, live_server: LiveServer, db: Database
-) -> AsyncIterator[SignedInPage]:
-    signed_in = await sign_in(browser_context, live_server, db, "viewer", "victor")
-    yield signed_in
-    assert signed_in.errors == []  # a CSP violation would be one
+async def viewer(sign_in_page: SignInPage, db: Database) -> SignedInPage:
+    return await sign_in_page(db, "viewer", "victor")
 
 
 async def test_a_held_provider_shows_its_hold_countdown_and_reason(

@@ -2,10 +2,8 @@
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 
-import pytest
 from playwright.async_api import BrowserContext, expect
 from web_browser import SignedInPage, sign_in
 from web_catalog_reads import model_row, price_versions
@@ -20,23 +18,14 @@ from modeldesk.testing.live_server import LiveServer
 BUNDLED = Settings(prices_file=None)
 
 
-@pytest.fixture
-async def admin(
-    browser_context: BrowserContext, live_server: LiveServer, seeded_db: Database
-) -> AsyncIterator[SignedInPage]:
-    signed_in = await sign_in(browser_context, live_server, seeded_db, "admin", "alice")
-    yield signed_in
-    assert signed_in.errors == []
-
-
 async def test_review_and_apply_selected_proposals(
-    admin: SignedInPage,
+    admin_page: SignedInPage,
     browser_context: BrowserContext,
     live_server: LiveServer,
     seeded_db: Database,
 ) -> None:
     review = await review_prices(seeded_db, BUNDLED)
-    page = admin.page
+    page = admin_page.page
     await page.get_by_role("link", name="Prices").click()
     await expect(page).to_have_url(f"{live_server.url}/settings/prices")
     await expect(page.get_by_role("heading", name="Prices", exact=True)).to_be_visible()
@@ -48,13 +37,13 @@ async def test_review_and_apply_selected_proposals(
     background = await tier_cell.evaluate("cell => getComputedStyle(cell).backgroundColor")
     assert background not in ("rgba(0, 0, 0, 0)", "transparent")  # the difference stands out
 
-    await admin.mark_document()
+    await admin_page.mark_document()
     for identifier in ("anthropic/claude-sonnet-4-5", "openai/gpt-5-mini"):
         await page.get_by_role("checkbox", name=identifier, exact=True).check()
     await page.get_by_role("button", name="Apply selected").click()
     await expect(page.get_by_role("status")).to_contain_text("Applied the reference prices")
     await expect(rows).to_have_count(len(review.proposals) - 2)
-    assert await admin.still_same_document()
+    assert await admin_page.still_same_document()
     model = await model_row(seeded_db, "claude-sonnet-4-5")
     assert model.long_context_threshold is not None
     assert len(await price_versions(seeded_db, model.id)) == 2
@@ -71,7 +60,7 @@ async def test_review_and_apply_selected_proposals(
 
 
 async def test_add_a_model_from_the_reference_and_edit_before_saving(
-    admin: SignedInPage, seeded_db: Database
+    admin_page: SignedInPage, seeded_db: Database
 ) -> None:
     data = await load_reference(BUNDLED)
     catalogued = {"claude-haiku-4-5", "claude-sonnet-4-5"}
@@ -84,8 +73,8 @@ async def test_add_a_model_from_the_reference_and_edit_before_saving(
     chosen = next((m for m in candidates if m.prices and m.prices.long_context_tier), candidates[0])
     assert chosen.prices is not None
 
-    page = admin.page
-    await admin.mark_document()
+    page = admin_page.page
+    await admin_page.mark_document()
     await page.get_by_role("button", name="Add model").click()
     dialog = page.locator("#add-model-dialog")
     await dialog.get_by_label("Provider", exact=True).select_option(label="Anthropic (anthropic)")
@@ -97,6 +86,7 @@ async def test_add_a_model_from_the_reference_and_edit_before_saving(
 
     await expect(dialog.get_by_label("Model id")).to_have_value(chosen.model_id)
     await expect(dialog.get_by_label("Display name")).to_have_value(chosen.name)
+    assert chosen.prices.input_per_million is not None
     expected_input = f"{chosen.prices.input_per_million.normalize():f}"
     await expect(dialog.get_by_label("Input price (USD per 1M tokens)")).to_have_value(
         expected_input
@@ -113,4 +103,4 @@ async def test_add_a_model_from_the_reference_and_edit_before_saving(
     assert model.display_name == "Claude (from the reference)"
     assert quote_of(model) == chosen.prices
     await expect(page.locator(f"#model-{model.id}")).to_contain_text(chosen.model_id)
-    assert await admin.still_same_document()
+    assert await admin_page.still_same_document()

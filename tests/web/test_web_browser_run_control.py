@@ -6,28 +6,23 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import BrowserContext, expect
-from web_browser import SignedInPage, in_process_worker, sign_in
+from playwright.async_api import expect
+from web_browser import SignedInPage, in_process_worker
+from web_ui_client import badge_text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
+from modeldesk.enums import RunStatus, TranscriptStatus
 from modeldesk.runs import get_run
 from modeldesk.testing import Outcome, Simulator
-from modeldesk.testing.live_server import LiveServer
 from modeldesk.testing.probe_runs import add_simulated_provider, queue_probe_run
 
 ALICE = Principal.system("alice")
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator() as sim:
-        yield sim
 
 
 @pytest.fixture
@@ -50,33 +45,24 @@ async def worker(model: LlmModel, database_url: str) -> AsyncIterator[None]:
         yield
 
 
-@pytest.fixture
-async def admin(
-    browser_context: BrowserContext, live_server: LiveServer, seeded_db: Database
-) -> AsyncIterator[SignedInPage]:
-    signed_in = await sign_in(browser_context, live_server, seeded_db, "admin", "alice")
-    yield signed_in
-    assert signed_in.errors == []
-
-
 async def test_pause_resume_and_download_a_run(
-    admin: SignedInPage, seeded_db: Database, model: LlmModel, worker: None
+    admin_page: SignedInPage, seeded_db: Database, model: LlmModel, worker: None
 ) -> None:
     run = await queue_probe_run(seeded_db, ALICE, [model], 30)  # 15 s of calls: time to pause
-    page = admin.page
-    await admin.goto(f"/runs/{run.id}")
+    page = admin_page.page
+    await admin_page.goto(f"/runs/{run.id}")
     state = page.locator("#run-state-title")
-    await expect(state).to_contain_text("Running", timeout=10_000)
+    await expect(state).to_contain_text(badge_text(RunStatus.RUNNING), timeout=10_000)
 
     await page.get_by_role("button", name="Pause").click()
-    await expect(state).to_contain_text("Paused")
+    await expect(state).to_contain_text(badge_text(RunStatus.PAUSED))
     await expect(page.get_by_role("status")).to_contain_text(f"Run #{run.id} is paused")
     await expect(page.get_by_role("button", name="Pause")).to_have_count(0)
-    assert (await get_run(seeded_db, run.id)).status == "PAUSED"
+    assert (await get_run(seeded_db, run.id)).status == RunStatus.PAUSED
 
     await page.get_by_role("button", name="Resume").click()
     await expect(page.get_by_role("status")).to_contain_text(f"Run #{run.id} resumed")
-    await expect(state).to_contain_text("Completed", timeout=60_000)
+    await expect(state).to_contain_text(badge_text(RunStatus.COMPLETED), timeout=60_000)
     await expect(page.locator(".progress-figures").first).to_have_text("30/30")
 
     async with page.expect_download() as started:
@@ -84,7 +70,7 @@ async def test_pause_resume_and_download_a_run(
     download = await started.value
     assert download.suggested_filename == f"run-{run.id}-transcripts.csv"
     rows = list(csv.DictReader(io.StringIO((await download.path()).read_text())))
-    assert len(rows) == 30 and {row["status"] for row in rows} == {"SUCCEEDED"}
+    assert len(rows) == 30 and {row["status"] for row in rows} == {TranscriptStatus.SUCCEEDED}
 
     async with page.expect_download() as started:
         await page.get_by_role("link", name="Download JSONL").click()
@@ -93,19 +79,25 @@ async def test_pause_resume_and_download_a_run(
 
 
 async def test_retry_failed_probes_after_the_provider_recovers(
-    admin: SignedInPage, seeded_db: Database, simulator: Simulator, model: LlmModel, worker: None
+    admin_page: SignedInPage,
+    seeded_db: Database,
+    simulator: Simulator,
+    model: LlmModel,
+    worker: None,
 ) -> None:
     simulator.configure(model.model_id, provider="steady", then=Outcome.rate_limit())
     run = await queue_probe_run(seeded_db, ALICE, [model], 3)
-    page = admin.page
-    await admin.goto(f"/runs/{run.id}")
+    page = admin_page.page
+    await admin_page.goto(f"/runs/{run.id}")
     retry = page.get_by_role("button", name="Retry failed probes (3)")
     await expect(retry).to_be_visible(timeout=30_000)  # shown once the run has failed
-    await expect(page.locator("#run-state-title")).to_contain_text("Failed")
+    await expect(page.locator("#run-state-title")).to_contain_text(badge_text(RunStatus.FAILED))
 
     simulator.configure(model.model_id, provider="steady")
     await retry.click()
     await expect(page.get_by_role("status")).to_contain_text("3 failed probes queued again")
-    await expect(page.locator("#run-state-title")).to_contain_text("Completed", timeout=30_000)
+    await expect(page.locator("#run-state-title")).to_contain_text(
+        badge_text(RunStatus.COMPLETED), timeout=30_000
+    )
     await expect(retry).to_have_count(0)
     assert (await get_run(seeded_db, run.id)).completed == 3

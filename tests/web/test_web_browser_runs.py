@@ -3,20 +3,19 @@ worker against the provider simulator, watched to completion with its costs show
 
 from __future__ import annotations
 
-import asyncio
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator
 
 import pytest
-from playwright.async_api import BrowserContext, Page, expect
-from web_browser import SignedInPage, save_screenshot, sign_in
+from playwright.async_api import Page, expect
+from web_browser import SignedInPage, in_process_worker, save_screenshot
+from web_ui_client import badge_text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ModelCreate, ProviderCreate, create_model, create_provider
 from modeldesk.config import Settings
-from modeldesk.context import AppContext
 from modeldesk.db.run_tables import Transcript
 from modeldesk.db.session import Database
-from modeldesk.queue.worker import run_worker
+from modeldesk.enums import RunStatus, TranscriptStatus
 from modeldesk.runs import (
     cancel_run,
     cost_breakdown,
@@ -26,18 +25,11 @@ from modeldesk.runs import (
     list_runs,
 )
 from modeldesk.testing import Simulator
-from modeldesk.testing.live_server import LiveServer
 from modeldesk.testing.probe_runs import transcripts_by_run_ids
 from modeldesk.web.rendering import format_usd
 
 KEY_VARIABLE = "SIMLAB_API_KEY"
 TIMES = "\N{MULTIPLICATION SIGN}"
-
-
-@pytest.fixture(scope="module")
-def simulator() -> Iterator[Simulator]:
-    with Simulator() as sim:
-        yield sim
 
 
 @pytest.fixture
@@ -82,23 +74,8 @@ async def simlab(
 
 @pytest.fixture
 async def worker(simlab: Database, database_url: str) -> AsyncIterator[None]:
-    settings = Settings(database_url=database_url, limits_refresh_seconds=0.5)
-    context = AppContext(settings=settings, db=Database(database_url), owns_embedded_server=False)
-    shutdown = asyncio.Event()
-    task = asyncio.create_task(run_worker(context, shutdown=shutdown))
-    yield
-    shutdown.set()
-    await asyncio.wait_for(task, timeout=30)
-    await context.db.dispose()
-
-
-@pytest.fixture
-async def admin(
-    browser_context: BrowserContext, live_server: LiveServer, simlab: Database
-) -> AsyncIterator[SignedInPage]:
-    signed_in = await sign_in(browser_context, live_server, simlab, "admin", "alice")
-    yield signed_in
-    assert signed_in.errors == []
+    async with in_process_worker(Settings(database_url=database_url, limits_refresh_seconds=0.5)):
+        yield
 
 
 async def _expect_costs(page: Page, db: Database, run_id: int) -> None:
@@ -111,10 +88,10 @@ async def _expect_costs(page: Page, db: Database, run_id: int) -> None:
 
 
 async def test_create_a_run_and_watch_it_complete(
-    admin: SignedInPage, simlab: Database, worker: None
+    simlab: Database, admin_page: SignedInPage, worker: None
 ) -> None:
-    page = admin.page
-    await admin.goto("/runs/new")
+    page = admin_page.page
+    await admin_page.goto("/runs/new")
     await expect(page.get_by_text("There is no definition yet.")).to_be_visible()
     form = page.locator("#definition-form")
     await form.get_by_label("Name", exact=True).fill("Greetings")
@@ -141,7 +118,9 @@ async def test_create_a_run_and_watch_it_complete(
     (run,) = await list_runs(simlab)
     await expect(page.get_by_role("status")).to_contain_text(f"Run #{run.id} started")
     # The page polls: no reload is needed to see the run finish.
-    await expect(page.locator("#run-state-title")).to_contain_text("Completed", timeout=30_000)
+    await expect(page.locator("#run-state-title")).to_contain_text(
+        badge_text(RunStatus.COMPLETED), timeout=30_000
+    )
     await expect(page.locator(".progress-figures").first).to_have_text("6/6")
     await expect(page.locator(".transcripts-table tbody tr")).to_have_count(6)
     await _expect_costs(page, simlab, run.id)
@@ -150,7 +129,7 @@ async def test_create_a_run_and_watch_it_complete(
 
 
 async def test_the_run_list_follows_a_moving_run(
-    admin: SignedInPage, simlab: Database, simulator: Simulator, worker: None
+    simlab: Database, admin_page: SignedInPage, simulator: Simulator, worker: None
 ) -> None:
     # The provider refuses the first call outright: that probe fails and counts as done.
     simulator.configure(
@@ -167,42 +146,46 @@ async def test_the_run_list_follows_a_moving_run(
     stopped = await create_run(simlab, alice, definition.id, ["simlab/sim-fast"])
     await cancel_run(simlab, alice, stopped.id)
     run = await create_run(simlab, alice, definition.id, ["simlab/sim-deep"])
-    page = admin.page
-    await admin.goto("/runs")
-    await expect(page.locator(f"#run-{stopped.id}")).to_contain_text("Cancelled")
+    page = admin_page.page
+    await admin_page.goto("/runs")
+    await expect(page.locator(f"#run-{stopped.id}")).to_contain_text(
+        badge_text(RunStatus.CANCELLED)
+    )
     row = page.locator(f"#run-{run.id}")
     await expect(row).to_contain_text("simlab/sim-deep")
-    await expect(row).to_contain_text("Completed", timeout=30_000)
+    await expect(row).to_contain_text(badge_text(RunStatus.COMPLETED), timeout=30_000)
     await expect(row.locator(".progress-figures")).to_have_text("8/8 · 1 failed")
     breakdown = await cost_breakdown(simlab, run.id)
     await expect(row).to_contain_text(format_usd(breakdown.total_cost))
     await save_screenshot(page, "runs-list.png")
 
     await row.get_by_role("link", name=f"#{run.id}").click()
-    (failed,) = [t for t in await _transcripts(simlab, run.id) if t.status == "FAILED"]
+    (failed,) = [
+        t for t in await _transcripts(simlab, run.id) if t.status == TranscriptStatus.FAILED
+    ]
     failed_row = page.locator(f"#transcript-{failed.id}")
     await expect(failed_row).to_contain_text("Failed")
     await expect(failed_row).to_contain_text(str(failed.error_code))
     await expect(failed_row).to_contain_text("$0.00")
 
 
-async def test_cancel_a_run_after_confirming(admin: SignedInPage, simlab: Database) -> None:
+async def test_cancel_a_run_after_confirming(simlab: Database, admin_page: SignedInPage) -> None:
     """No worker runs here, so the run waits and can be cancelled."""
     definition = await create_definition(
         simlab, Principal.system("alice"), name="Waits", template="Wait.", scenarios=["a", "b"]
     )
     run = await create_run(simlab, Principal.system("alice"), definition.id, ["simlab/sim-fast"])
-    page = admin.page
-    await admin.goto(f"/runs/{run.id}")
+    page = admin_page.page
+    await admin_page.goto(f"/runs/{run.id}")
     await page.get_by_role("button", name="Cancel run").click()
     dialog = page.locator("#cancel-dialog")
     await expect(dialog).to_contain_text("No new call will start.")
     await expect(dialog.get_by_role("button", name="Keep running")).to_be_focused()
     await dialog.get_by_role("button", name="Cancel run").click()
     await expect(dialog).to_be_hidden()
-    await expect(page.locator("#run-state-title")).to_contain_text("Cancelled")
+    await expect(page.locator("#run-state-title")).to_contain_text(badge_text(RunStatus.CANCELLED))
     await expect(page.get_by_role("status")).to_contain_text(f"Run #{run.id} is cancelled")
-    assert (await list_runs(simlab))[0].status == "CANCELLED"
+    assert (await list_runs(simlab))[0].status == RunStatus.CANCELLED
 
 
 async def _transcripts(db: Database, run_id: int) -> list[Transcript]:

@@ -3,38 +3,28 @@ shown beside the field and in the definition picker, without a page load."""
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator
-
 import pytest
-from playwright.async_api import BrowserContext, FilePayload, expect
-from web_browser import SignedInPage, sign_in
+from playwright.async_api import FilePayload, expect
+from web_browser import SignedInPage
 
 from modeldesk.auth.principal import Principal
 from modeldesk.db.session import Database
 from modeldesk.request_limits import ADMIN_BODY_LIMIT
 from modeldesk.runs import create_definition
-from modeldesk.testing.live_server import LiveServer
 
-
-@pytest.fixture
-async def admin(
-    browser_context: BrowserContext, live_server: LiveServer, seeded_db: Database
-) -> AsyncIterator[SignedInPage]:
-    signed_in = await sign_in(browser_context, live_server, seeded_db, "admin", "alice")
-    yield signed_in
-    # Chromium logs the oversized upload's 413, which the page shows beside the field.
-    assert [error for error in signed_in.errors if "status of 413" not in error] == []
+# Chromium logs the oversized upload's 413, which the page shows beside the field.
+pytestmark = pytest.mark.console_errors_shown("status of 413")
 
 
 async def test_a_picked_file_replaces_the_scenarios_once_confirmed(
-    admin: SignedInPage, seeded_db: Database
+    admin_page: SignedInPage, seeded_db: Database
 ) -> None:
     await create_definition(
         seeded_db, Principal.system("alice"), name="Greetings", template="Hi.", scenarios=["A", "B"]
     )
-    page = admin.page
-    await admin.goto("/runs/new")
-    await admin.mark_document()
+    page = admin_page.page
+    await admin_page.goto("/runs/new")
+    await admin_page.mark_document()
     csv_file: FilePayload = {
         "name": "cases.csv",
         "mimeType": "text/csv",
@@ -52,7 +42,7 @@ async def test_a_picked_file_replaces_the_scenarios_once_confirmed(
     )
     await expect(dialog).to_be_hidden()
     await expect(page.locator("#run-definition option")).to_have_text("Greetings — 3 scenarios")
-    assert await admin.still_same_document()
+    assert await admin_page.still_same_document()
 
     big: FilePayload = {
         "name": "big.csv",

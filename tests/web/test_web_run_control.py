@@ -8,22 +8,23 @@ import json
 
 import httpx
 from sqlalchemy import update
-from web_ui_client import UiClient
+from web_ui_client import UiClient, badge_text
 
 from modeldesk.auth import create_token
 from modeldesk.auth.principal import Principal
 from modeldesk.db.run_tables import Probe, Run, Transcript
 from modeldesk.db.session import Database
+from modeldesk.enums import ProbeState, RunStatus, TranscriptStatus
 from modeldesk.runs import create_definition, create_run, get_run, list_runs
 
 ADMIN = Principal.system("alice")
 
 
-async def _run(db: Database, **extra: object) -> int:
+async def _run(db: Database) -> int:
     definition = await create_definition(
         db, ADMIN, name="Pair", template="Answer.", scenarios=['One, "quoted"?', "Two?"]
     )
-    return (await create_run(db, ADMIN, definition.id, ["1"], **extra)).id
+    return (await create_run(db, ADMIN, definition.id, ["1"])).id
 
 
 async def _fail_retryably(db: Database, run_id: int) -> None:
@@ -34,7 +35,10 @@ async def _fail_retryably(db: Database, run_id: int) -> None:
                 update(Probe)
                 .where(Probe.run_id == run_id)
                 .values(
-                    state="FAILED", error_code="RATE_LIMITED", error_message="429", retryable=True
+                    state=ProbeState.FAILED,
+                    error_code="RATE_LIMITED",
+                    error_message="429",
+                    retryable=True,
                 )
                 .returning(Probe)
             )
@@ -45,7 +49,7 @@ async def _fail_retryably(db: Database, run_id: int) -> None:
                 scenario_id=p.scenario_id,
                 model_id=p.model_id,
                 probe_id=p.id,
-                status="FAILED",
+                status=TranscriptStatus.FAILED,
                 error_code="RATE_LIMITED",
             )
             for p in probes
@@ -53,7 +57,7 @@ async def _fail_retryably(db: Database, run_id: int) -> None:
         await session.execute(
             update(Run)
             .where(Run.id == run_id)
-            .values(status="FAILED", failed=len(probes), finished_at=Run.created_at)
+            .values(status=RunStatus.FAILED, failed=len(probes), finished_at=Run.created_at)
         )
 
 
@@ -66,14 +70,14 @@ async def test_pause_then_resume_from_the_run_page(admin_ui: UiClient, seeded_db
     paused = await admin_ui.act(f"/runs/{run_id}/pause")
     assert paused.status_code == 200
     assert f"Run #{run_id} is paused: no new call starts until you resume it." in paused.text
-    assert 'run-status-PAUSED">Paused</span>' in paused.text
+    assert f'run-status-{RunStatus.PAUSED}">{badge_text(RunStatus.PAUSED)}</span>' in paused.text
     assert ">Resume</button>" in paused.text and ">Pause</button>" not in paused.text
-    assert (await get_run(seeded_db, run_id)).status == "PAUSED"
-    assert "Paused" in (await admin_ui.get("/runs")).text
+    assert (await get_run(seeded_db, run_id)).status == RunStatus.PAUSED
+    assert badge_text(RunStatus.PAUSED) in (await admin_ui.get("/runs")).text
 
     resumed = await admin_ui.act(f"/runs/{run_id}/resume")
     assert f"Run #{run_id} resumed" in resumed.text
-    assert (await get_run(seeded_db, run_id)).status == "PENDING"
+    assert (await get_run(seeded_db, run_id)).status == RunStatus.PENDING
 
 
 async def test_retry_failed_probes_shows_its_count_and_queues_them(
@@ -86,7 +90,7 @@ async def test_retry_failed_probes_shows_its_count_and_queues_them(
     response = await admin_ui.act(f"/runs/{run_id}/retry")
     assert f"Run #{run_id}: 2 failed probes queued again." in response.text
     run = await get_run(seeded_db, run_id)
-    assert (run.status, run.failed) == ("RUNNING", 0)
+    assert (run.status, run.failed) == (RunStatus.RUNNING, 0)
     refused = await admin_ui.act(f"/runs/{run_id}/retry")
     assert refused.status_code == 409
     assert "is still running" in refused.text
@@ -101,7 +105,7 @@ async def test_a_viewer_sees_no_control_and_is_refused(
     assert "Download JSONL" in page and "Download CSV" in page  # reading is for everyone
     for action in ("pause", "resume", "retry"):
         assert (await viewer_ui.act(f"/runs/{run_id}/{action}")).status_code == 403
-    assert (await get_run(seeded_db, run_id)).status == "PENDING"
+    assert (await get_run(seeded_db, run_id)).status == RunStatus.PENDING
 
 
 async def test_the_builder_takes_a_cap_and_sets_it_against_the_estimate(
@@ -138,8 +142,8 @@ async def test_downloads_need_a_signed_in_user_by_session_or_bearer(
     assert 'filename="run-1-transcripts.jsonl"' in jsonl.headers["content-disposition"]
     rows = [json.loads(line) for line in jsonl.text.splitlines()]
     assert [(r["scenario"], r["status"], r["error_code"]) for r in rows] == [
-        ('One, "quoted"?', "FAILED", "RATE_LIMITED"),
-        ("Two?", "FAILED", "RATE_LIMITED"),
+        ('One, "quoted"?', TranscriptStatus.FAILED, "RATE_LIMITED"),
+        ("Two?", TranscriptStatus.FAILED, "RATE_LIMITED"),
     ]
 
     _, viewer_token = await create_token(seeded_db, role="viewer", name="script")

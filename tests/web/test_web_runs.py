@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import pytest
 from sqlalchemy import select
-from web_ui_client import UiClient
+from web_ui_client import UiClient, badge_text
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import (
@@ -16,6 +16,7 @@ from modeldesk.catalog import (
 )
 from modeldesk.db.run_tables import Probe, Transcript
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus, TranscriptStatus
 from modeldesk.runs import create_definition, create_run, get_run, list_runs
 from modeldesk.web import runs_view
 
@@ -179,9 +180,9 @@ async def test_the_list_polls_only_while_a_run_moves(
     assert 'value="0" aria-label="Run #1 progress">0 of 4</progress>' in html
     cancelled = await admin_ui.act(f"/runs/{run.id}/cancel")
     assert "is cancelled: no new call starts. 0 of 4 probes had finished" in cancelled.text
-    assert (await get_run(seeded_db, run.id)).status == "CANCELLED"
+    assert (await get_run(seeded_db, run.id)).status == RunStatus.CANCELLED
     rows = (await admin_ui.get("/runs/rows")).text
-    assert rows.startswith('<tbody id="runs-rows">') and "Cancelled" in rows
+    assert rows.startswith('<tbody id="runs-rows">') and badge_text(RunStatus.CANCELLED) in rows
 
 
 async def test_details_of_an_unknown_run_are_a_404(admin_ui: UiClient) -> None:
@@ -200,7 +201,7 @@ async def test_a_viewer_cannot_cancel_a_pending_run(
     assert "Cancel run" not in page
     response = await viewer_ui.act(f"/runs/{run.id}/cancel")
     assert response.status_code == 403
-    assert (await get_run(seeded_db, run.id)).status == "PENDING"
+    assert (await get_run(seeded_db, run.id)).status == RunStatus.PENDING
 
 
 async def test_a_run_with_more_transcripts_than_shown_says_how_many_there_are(
@@ -217,7 +218,7 @@ async def test_a_run_with_more_transcripts_than_shown_says_how_many_there_are(
                 scenario_id=probe.scenario_id,
                 model_id=probe.model_id,
                 probe_id=probe.id,
-                status="SUCCEEDED",
+                status=TranscriptStatus.SUCCEEDED,
                 response=f"Answer {probe.id}",
             )
             for probe in probes

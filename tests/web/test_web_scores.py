@@ -12,6 +12,7 @@ from web_ui_client import UiClient
 from modeldesk.auth.principal import Principal
 from modeldesk.db.run_tables import Run
 from modeldesk.db.session import Database
+from modeldesk.enums import InfraWorkStatus
 from modeldesk.runs import (
     create_definition,
     create_run,
@@ -73,7 +74,7 @@ async def test_the_run_page_charts_scores_with_intervals_next_to_costs(
     assert re.search(r"<td class=\"num\">8\.50</td>", html)
     assert "Alpha, first: precise." in html and "Beta, second: vague." in html
     assert REPORT.replace("'", "&#39;") in html
-    assert "Analysis: completed" in html
+    assert f"Analysis: {InfraWorkStatus.COMPLETED.lower()}" in html
 
     listing = (await viewer_ui.get("/runs")).text
     assert "<code data-leader>alpha/alpha-model</code>" in listing
@@ -144,10 +145,10 @@ async def test_the_export_carries_each_summary_and_score(
 
     rows = sorted((json.loads(line) for line in lines), key=lambda row: row["summary"])
     assert [(row["model_id"], row["score"], row["summary_status"]) for row in rows] == [
-        ("alpha-model", "8", "COMPLETED"),
-        ("alpha-model", "9", "COMPLETED"),
-        ("beta-model", "4", "COMPLETED"),
-        ("beta-model", "6", "COMPLETED"),
+        ("alpha-model", "8", InfraWorkStatus.COMPLETED),
+        ("alpha-model", "9", InfraWorkStatus.COMPLETED),
+        ("beta-model", "4", InfraWorkStatus.COMPLETED),
+        ("beta-model", "6", InfraWorkStatus.COMPLETED),
     ]
     assert rows[0]["summary"] == "Alpha, first: precise."
     csv_text = (await viewer_ui.get(f"/runs/{run.id}/transcripts.csv")).text

@@ -5,7 +5,7 @@ from __future__ import annotations
 import asyncio
 import os
 import re
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 from contextlib import asynccontextmanager
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -38,6 +38,10 @@ class SignedInPage:
 
     async def still_same_document(self) -> bool:
         return bool(await self.page.evaluate("window.__modeldeskMark === true"))
+
+
+# The `sign_in_page` fixture: a page signed in to the database given, by role and name.
+SignInPage = Callable[[Database, str, str], Awaitable[SignedInPage]]
 
 
 async def sign_in(

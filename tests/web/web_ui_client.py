@@ -1,4 +1,5 @@
-"""An httpx client holding a UI session, sending what htmx sends (imported by the web tests)."""
+"""An httpx client holding a UI session, sending what htmx sends, and what a run's status badge
+reads (imported by the web tests)."""
 
 from __future__ import annotations
 
@@ -10,6 +11,7 @@ from fastapi import FastAPI
 
 from modeldesk.auth import create_token
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus
 from modeldesk.web.session import CSRF_HEADER, SESSION_COOKIE, csrf_token_for
 
 
@@ -47,3 +49,8 @@ async def signed_in(app: FastAPI, db: Database, role: str) -> UiClient:
     response = await http.get("/login", params={"token": token})
     assert response.status_code == 303, response.text
     return UiClient(http, token)
+
+
+def badge_text(status: RunStatus) -> str:
+    """The words a run's status badge shows: BUDGET_EXCEEDED reads "Budget exceeded"."""
+    return status.replace("_", " ").capitalize()
