@@ -30,7 +30,13 @@ from starlette.requests import Request
 from starlette.responses import PlainTextResponse
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
-from modeldesk.api.endpoint import CALLER_STATE_KEY, GRAPHQL_PATH, GraphQLEndpoint, too_large
+from modeldesk.api.endpoint import (
+    CALLER_STATE_KEY,
+    GRAPHQL_PATH,
+    GraphQLEndpoint,
+    too_large,
+    too_large_message,
+)
 from modeldesk.api.graphiql import GRAPHIQL_ASSETS_PATH
 from modeldesk.auth import Principal
 from modeldesk.errors import ModeldeskError
@@ -71,7 +77,7 @@ class BodyLimitMiddleware:
             refusal = (
                 too_large(limit)
                 if scope["path"] == GRAPHQL_PATH
-                else PlainTextResponse(f"The request body is over {limit} bytes.", 413)
+                else PlainTextResponse(too_large_message(limit), 413)
             )
             await refusal(scope, receive, send)
             return

@@ -58,9 +58,19 @@ def _refusal(error: ModeldeskError, status: int = 200) -> Response:
     return Response(_json_bytes(error_only_body(error)), status, media_type=JSON_TYPE)
 
 
+def too_large_message(limit: int) -> str:
+    """What a body over `limit` is told: the size a person reads first, then the exact one."""
+    readable = f"{limit:,} bytes"
+    for unit, size in (("MiB", 1 << 20), ("KiB", 1 << 10)):
+        if limit >= size and limit % size == 0:
+            readable = f"{limit // size} {unit} ({limit:,} bytes)"
+            break
+    return f"The request body is over {readable}."
+
+
 def too_large(limit: int) -> Response:
     """413 for a body over the caller's `limit`, with a code like every other refusal."""
-    return _refusal(ValidationError(f"The request body is over {limit} bytes."), 413)
+    return _refusal(ValidationError(too_large_message(limit)), 413)
 
 
 def _check_depth(payload: Any) -> None:

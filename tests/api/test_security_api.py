@@ -10,6 +10,7 @@ import pytest
 from graphql_client import GraphQLClient
 from sqlalchemy import update
 
+from modeldesk.api.endpoint import too_large_message
 from modeldesk.auth import Principal
 from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmProvider
@@ -136,6 +137,18 @@ async def test_the_body_limit_depends_on_the_caller_and_applies_while_reading(
     fits = operation + b" " * (limit - len(operation))
     answer = await http.post("/graphql", content=fits, headers=headers)
     assert answer.json() == {"data": {"__typename": "Query"}}
+
+
+@pytest.mark.parametrize(
+    ("limit", "message"),
+    [
+        (64 * 1024, "The request body is over 64 KiB (65,536 bytes)."),
+        (16 * 1024 * 1024, "The request body is over 16 MiB (16,777,216 bytes)."),
+        (1000, "The request body is over 1,000 bytes."),
+    ],
+)
+def test_a_refused_body_is_told_the_limit_as_a_person_reads_it(limit: int, message: str) -> None:
+    assert too_large_message(limit) == message
 
 
 async def test_deep_json_is_a_400_never_a_500(http: httpx.AsyncClient, admin_token: str) -> None:

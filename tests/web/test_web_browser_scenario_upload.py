@@ -53,6 +53,6 @@ async def test_a_picked_file_replaces_the_scenarios_once_confirmed(
     await page.get_by_role("button", name="Upload scenarios…").click()
     await dialog.get_by_role("button", name="Replace 3 scenarios").click()
     await expect(page.locator("#scenario-upload-result")).to_have_text(
-        f"The request body is over {ADMIN_BODY_LIMIT} bytes."
+        "The request body is over 16 MiB (16,777,216 bytes)."
     )
     await expect(page.locator("#run-definition option")).to_have_text("Greetings — 3 scenarios")

@@ -181,5 +181,5 @@ async def test_a_file_over_the_admin_body_limit_is_refused_with_413(
     content = b"x" * (ADMIN_BODY_LIMIT + 1)
     response = await _upload(admin_ui, definition_id, "huge.csv", content, "text/csv")
     assert response.status_code == 413
-    assert response.text == f"The request body is over {ADMIN_BODY_LIMIT} bytes."
+    assert response.text == "The request body is over 16 MiB (16,777,216 bytes)."
     assert await _count(seeded_db, definition_id) == 2
