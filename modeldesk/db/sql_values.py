@@ -14,10 +14,10 @@ from enum import StrEnum
 
 
 def sql_value(value: StrEnum) -> str:
-    """One state as a SQL string literal: `'RUNNING'`."""
+    """One state as a SQL string literal: its value in single quotes."""
     return f"'{value.value}'"
 
 
 def sql_list(values: Iterable[StrEnum]) -> str:
-    """A group of states as the inside of a SQL `IN (...)`: `'PENDING', 'RUNNING'`."""
+    """A group of states as the inside of a SQL `IN (...)`: quoted values, comma-separated."""
     return ", ".join(sql_value(value) for value in values)
