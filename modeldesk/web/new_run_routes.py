@@ -37,6 +37,7 @@ from modeldesk.web.rendering import Flash, form_errors, form_refused, html, rend
 router = APIRouter()
 
 BUILDER = "runs/_builder.html"
+SCENARIO_UPLOAD = "runs/_scenario_upload.html"
 DEFINITION_FORM = "runs/_definition_form.html"
 DEFINITION_FIELDS = ("name", "preamble", "template", "scenarios", "rubric")
 
@@ -185,11 +186,18 @@ async def add_definition(request: Request, db: Db, user: Admin, _csrf: Csrf) -> 
     builder = await builder_context(db)
     builder["form"] = RunForm(str(definition.id), builder["form"].models, "100")
     count = builder["scenario_counts"][definition.id]
+    # The first definition turns the upload card's hint into its form; a later one
+    # leaves the card (and a file picked in it) alone.
+    upload_card = (
+        [(SCENARIO_UPLOAD, {**builder, "max_scenarios": MAX_SCENARIOS, "oob": True})]
+        if len(builder["definitions"]) == 1
+        else []
+    )
     return render(
         request,
         DEFINITION_FORM,
         _definition_form(),
-        also=[(BUILDER, {**builder, "oob": True})],
+        also=[(BUILDER, {**builder, "oob": True}), *upload_card],
         flash=Flash(f"Definition “{definition.name}” created with {count} scenario(s)."),
     )
 

@@ -58,6 +58,27 @@ async def test_the_page_offers_the_upload_to_admins_only(
     assert "scenarioFile" not in (await viewer_ui.get("/runs/new")).text
 
 
+async def test_before_any_definition_the_card_says_to_create_one_and_then_offers_the_form(
+    admin_ui: UiClient, seeded_db: Database
+) -> None:
+    page = (await admin_ui.get("/runs/new")).text
+    assert "create the definition first" in page
+    assert 'name="scenarioFile"' not in page
+
+    first = {"name": "Colours", "template": "Name a colour.", "scenarios": "Red?"}
+    response = await admin_ui.act("/runs/definitions", first)
+    assert response.status_code == 200
+    assert '<section id="scenario-upload" class="card"' in response.text
+    assert 'name="scenarioFile" type="file"' in response.text
+
+    # A later definition leaves the card alone, and a file picked in it.
+    second = {"name": "Shapes", "template": "Name a shape.", "scenarios": "Round?"}
+    later = await admin_ui.act("/runs/definitions", second)
+    assert later.status_code == 200
+    assert 'id="scenario-upload"' not in later.text
+    assert 'id="run-builder"' in later.text
+
+
 async def test_the_confirmation_says_how_many_scenarios_are_replaced(
     admin_ui: UiClient, viewer_ui: UiClient, seeded_db: Database
 ) -> None:
