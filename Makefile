@@ -51,9 +51,9 @@ screenshots: $(STAMP) chromium
 
 check: lint test
 
-## bench: every benchmark, one after another (a module without a main, like fleet_setup.py, is a helper)
+## bench: every benchmark, one after another (bench/_*.py are their shared helpers)
 bench: $(STAMP)
-	@for script in $$(grep -l '__name__ == "__main__"' bench/*.py); do 		echo "== $$script"; $(BIN)/python $$script || exit 1; done
+	@for script in bench/[!_]*.py; do echo "== $$script"; $(BIN)/python $$script || exit 1; done
 
 clean:
 	rm -rf $(VENV) .coverage .coverage.* .pytest_cache .mypy_cache .ruff_cache

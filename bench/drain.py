@@ -24,23 +24,25 @@ import itertools
 import time
 
 import asyncpg  # type: ignore[import-untyped]
-from fleet_setup import bench_database, simulated_fleet
+from _fleet_setup import bench_database, simulated_fleet
 
 from modeldesk.auth import Principal
 from modeldesk.db.session import Database
 from modeldesk.enums import Role
-from modeldesk.runs import get_run
+from modeldesk.runs import get_run, run_progress
 from modeldesk.testing.probe_runs import add_simulated_provider, question_definition, run_on
 
 WORKERS = 3
 PROVIDERS = 5
 ADMIN = Principal(name="bench", role=Role.ADMIN)
 SAMPLE_SECONDS = 2.0
+# A drain slower than this is stuck (a dead worker, a held provider): give up, do not hang.
+SLOWEST_PROBES_PER_SECOND = 10.0
 
 
 async def _progress(db: Database, run_id: int) -> tuple[int, int]:
-    run = await get_run(db, run_id)
-    return run.completed + run.failed + run.skipped + run.cancelled, run.total
+    progress = run_progress(await get_run(db, run_id))
+    return progress.done, progress.total
 
 
 async def _queue_state(url: str) -> str:
@@ -81,9 +83,12 @@ async def _sample_until_done(db: Database, run_id: int) -> list[tuple[float, int
     while True:
         await asyncio.sleep(SAMPLE_SECONDS)
         done, total = await _progress(db, run_id)
-        samples.append((time.monotonic() - began, done, total))
+        elapsed = time.monotonic() - began
+        samples.append((elapsed, done, total))
         if done >= total:
             return samples
+        if elapsed > SAMPLE_SECONDS + total / SLOWEST_PROBES_PER_SECOND:
+            raise TimeoutError(f"run {run_id} still at {done}/{total} after {elapsed:.0f} s")
 
 
 def _time_reaching(samples: list[tuple[float, int, int]], count: float) -> float:

@@ -41,7 +41,7 @@ from collections.abc import Sequence
 from datetime import timedelta
 
 import asyncpg  # type: ignore[import-untyped]
-from fleet_setup import bench_database, simulated_fleet
+from _fleet_setup import bench_database, simulated_fleet
 
 from modeldesk.auth.principal import Principal
 from modeldesk.catalog import ProviderUpdate, update_provider

@@ -4,7 +4,8 @@ Most of a type's fields are the row's columns under the same name; writing each
 one out again in every `from_row` is how a new column gets forgotten in one
 type and not another. `object_from_row` copies what matches and a type states
 only what differs: ids, enums, renamed or derived fields, the private row.
-Money leaves the services as exact Decimals and becomes a JSON number only here.
+Money leaves the services as exact Decimals and becomes a JSON number here, or
+in a type's own field (`types.prices.price`) where it is not a column.
 """
 
 from __future__ import annotations

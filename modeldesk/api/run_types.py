@@ -8,7 +8,6 @@ nested field goes through a per-request DataLoader (`run_loaders`).
 from __future__ import annotations
 
 from datetime import datetime
-from decimal import Decimal
 from typing import cast
 
 import strawberry
@@ -42,11 +41,6 @@ from modeldesk.api.run_loaders import (
 from modeldesk.api.selection import in_slices, selects_field
 from modeldesk.api.types.catalog import LlmModelType
 from modeldesk.db import run_tables
-
-
-def cost(value: Decimal) -> float:
-    return float(value)
-
 
 # Registers the service's enum as the GraphQL `RunStatus` (it returns the same class).
 strawberry.enum(
@@ -169,8 +163,8 @@ class CostBreakdownType:
         return object_from_row(
             cls,
             breakdown.total,
-            total_cost=cost(breakdown.total_cost),
-            infrastructure_cost=cost(breakdown.infrastructure_cost),
+            total_cost=float(breakdown.total_cost),
+            infrastructure_cost=float(breakdown.infrastructure_cost),
             per_model=[
                 object_from_row(ModelCostType, line, model_pk=line.model_id)
                 for line in breakdown.per_model

@@ -19,17 +19,11 @@ from modeldesk.api.request_auth import RequestAuthenticator
 from modeldesk.context import AppContext
 from modeldesk.errors import ErrorCode, ModeldeskError, ValidationError
 from modeldesk.input_rules import as_db_id
-from modeldesk.runs import ScenarioFileFormat
+from modeldesk.runs import SCENARIO_FILE_TYPES, ScenarioFileFormat
 
 logger = logging.getLogger(__name__)
 
 SCENARIO_UPLOAD_PATH = "/definitions/{definition_id}/scenarios"
-_FORMATS: dict[str, ScenarioFileFormat] = {
-    "text/csv": "csv",
-    "application/jsonl": "jsonl",
-    "application/x-ndjson": "jsonl",
-    "application/x-jsonlines": "jsonl",
-}
 _STATUS = {
     ErrorCode.VALIDATION_ERROR: 422,
     ErrorCode.UNAUTHENTICATED: 401,
@@ -41,10 +35,10 @@ _STATUS = {
 
 def _file_format(request: Request) -> ScenarioFileFormat:
     media_type = request.headers.get("content-type", "").split(";")[0].strip().lower()
-    found = _FORMATS.get(media_type)
+    found = SCENARIO_FILE_TYPES.get(media_type)
     if found is None:
         raise ValidationError(
-            f"Send the file as one of {', '.join(_FORMATS)} (Content-Type), not "
+            f"Send the file as one of {', '.join(SCENARIO_FILE_TYPES)} (Content-Type), not "
             f"{media_type or 'nothing'}.",
             field="contentType",
         )

@@ -34,11 +34,6 @@ from sqlalchemy.orm import Mapped, mapped_column
 from modeldesk.db.tables import Base, cost_column, count_column, one_of
 from modeldesk.enums import ExpansionStatus, ProbeState, RunStatus, TranscriptStatus
 
-RUN_STATUSES = tuple(status.value for status in RunStatus)
-PROBE_STATES = tuple(state.value for state in ProbeState)
-TRANSCRIPT_STATUSES = tuple(status.value for status in TranscriptStatus)
-EXPANSION_STATUSES = tuple(status.value for status in ExpansionStatus)
-
 
 def _now() -> Mapped[datetime]:
     return mapped_column(DateTime(timezone=True), nullable=False, server_default=func.now())
@@ -57,7 +52,7 @@ class Definition(Base):
     __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
         CheckConstraint(
-            "expansion_status IS NULL OR " + one_of("expansion_status", EXPANSION_STATUSES),
+            "expansion_status IS NULL OR " + one_of("expansion_status", ExpansionStatus),
             name="expansion_status_known",
         ),
         CheckConstraint(
@@ -110,7 +105,7 @@ class Run(Base):
     __tablename__ = "runs"
     __mapper_args__ = {"eager_defaults": True}
     __table_args__ = (
-        CheckConstraint(one_of("status", RUN_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", RunStatus), name="status_known"),
         CheckConstraint(
             "sample_percentage > 0 AND sample_percentage <= 100", name="sample_percentage_range"
         ),
@@ -177,7 +172,7 @@ class Probe(Base):
     __tablename__ = "probes"
     __table_args__ = (
         UniqueConstraint("run_id", "scenario_id", "model_id", name="uq_probes_run_scenario_model"),
-        CheckConstraint(one_of("state", PROBE_STATES), name="state_known"),
+        CheckConstraint(one_of("state", ProbeState), name="state_known"),
         CheckConstraint(
             "attempts >= 0 AND rate_limit_retries >= 0 AND transient_retries >= 0",
             name="counters_non_negative",
@@ -234,7 +229,7 @@ class Transcript(Base):
         UniqueConstraint(
             "run_id", "scenario_id", "model_id", name="uq_transcripts_run_scenario_model"
         ),
-        CheckConstraint(one_of("status", TRANSCRIPT_STATUSES), name="status_known"),
+        CheckConstraint(one_of("status", TranscriptStatus), name="status_known"),
         CheckConstraint(
             "input_tokens >= 0 AND output_tokens >= 0 AND cached_input_tokens >= 0"
             " AND reasoning_tokens >= 0",

@@ -32,8 +32,7 @@ from sqlalchemy.orm import Mapped, mapped_column
 from modeldesk.db.tables import Base, cost_column, count_column, one_of
 from modeldesk.enums import InfraWorkStatus
 
-INFRA_WORK_STATUSES = tuple(status.value for status in InfraWorkStatus)
-_STATUS_KNOWN = one_of("status", INFRA_WORK_STATUSES)
+_STATUS_KNOWN = one_of("status", InfraWorkStatus)
 
 
 class TranscriptSummary(Base):

@@ -8,8 +8,10 @@ price version per model, and RESTRICT foreign keys so referenced rows survive.
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import datetime
 from decimal import Decimal
+from enum import StrEnum
 from typing import Any
 
 from sqlalchemy import (
@@ -29,6 +31,9 @@ from sqlalchemy import (
 from sqlalchemy.dialects.postgresql import JSONB
 from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
 
+from modeldesk.db.sql_values import sql_list, sql_value
+from modeldesk.enums import ApiStyle, ModelStatus
+
 NAMING_CONVENTION = {
     "ix": "ix_%(table_name)s_%(column_0_name)s",
     "uq": "uq_%(table_name)s_%(column_0_name)s",
@@ -45,9 +50,9 @@ class Base(DeclarativeBase):
 Base.metadata.naming_convention = NAMING_CONVENTION
 
 
-def one_of(column: str, values: tuple[str, ...]) -> str:
-    """A CHECK constraint's text: `column` holds one of `values` (a vocabulary of `enums`)."""
-    return f"{column} IN ({', '.join(repr(v) for v in values)})"
+def one_of(column: str, vocabulary: Iterable[StrEnum]) -> str:
+    """A CHECK constraint's text: `column` holds one of a vocabulary of `enums`."""
+    return f"{column} IN ({sql_list(vocabulary)})"
 
 
 def count_column(column_type: type[Integer] = Integer) -> Mapped[int]:
@@ -89,7 +94,7 @@ class LlmProvider(Base):
     __table_args__ = (
         CheckConstraint("max_parallel_requests >= 0", name="max_parallel_non_negative"),
         CheckConstraint("requests_per_minute >= 0", name="rpm_non_negative"),
-        CheckConstraint("api_style IN ('OPENAI', 'ANTHROPIC', 'GEMINI')", name="api_style_known"),
+        CheckConstraint(one_of("api_style", ApiStyle), name="api_style_known"),
         _price_check("default_input_price", "default_input_price"),
         _price_check("default_output_price", "default_output_price"),
     )
@@ -176,8 +181,11 @@ class LlmModel(_PriceColumns, Base):
         UniqueConstraint("provider_id", "model_id", name="uq_llm_models_provider_model"),
         *_base_price_checks("_price"),
         *_tier_checks(),
-        CheckConstraint("status IN ('ACTIVE', 'DEPRECATED')", name="status_known"),
-        CheckConstraint("NOT (is_default AND status = 'DEPRECATED')", name="default_is_active"),
+        CheckConstraint(one_of("status", ModelStatus), name="status_known"),
+        CheckConstraint(
+            f"NOT (is_default AND status = {sql_value(ModelStatus.DEPRECATED)})",
+            name="default_is_active",
+        ),
         Index(
             "uq_llm_models_one_default_per_provider",
             "provider_id",

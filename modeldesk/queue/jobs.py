@@ -40,6 +40,7 @@ from modeldesk.runs import (
     ExpansionCall,
     QueueJob,
     StepOutcome,
+    admission_delay,
     execute_expansion,
     execute_probe,
     handle_expansion_internal_error,
@@ -178,7 +179,8 @@ class ProviderCallHandler(ABC):
 
     @abstractmethod
     async def _admitted_step(self, item_id: int, label: str) -> StepOutcome:
-        """Pass the provider's admission (`_admit`), then run the step."""
+        """Pass the provider's admission (`_admit`, or in the step's own claim), then run
+        the step."""
 
     @abstractmethod
     async def _internal_error(self, item_id: int, error: Exception) -> StepOutcome: ...
@@ -215,9 +217,7 @@ class ProviderCallHandler(ABC):
         """Return when a call of the provider may start now; else raise the re-queue."""
         admission = await admit_call(self._services.gate_pool, provider_id)
         if not admission.admitted:
-            wait = admission.wait_seconds
-            if wait is None:
-                wait = self._services.settings.limits_refresh_seconds
+            wait = admission_delay(admission.wait_seconds, self._services.settings)
             logger.debug("%s waits %.2f s: provider %s", label, wait, admission.reason)
             raise _retry(wait, f"provider {provider_name}: {admission.reason}")
 

@@ -39,6 +39,7 @@ from modeldesk.runs.breakdown import (
     cost_breakdowns_by_run_ids,
 )
 from modeldesk.runs.budget import clean_max_cost
+from modeldesk.runs.call_gate import admission_delay
 from modeldesk.runs.cancel import cancel_run
 from modeldesk.runs.creation import MAX_PROBES_PER_RUN, create_run
 from modeldesk.runs.db_guard import is_database_unavailable, unavailable_error
@@ -91,7 +92,11 @@ from modeldesk.runs.run_control import (
     retry_failed_probes,
     retryable_failure_counts,
 )
-from modeldesk.runs.scenario_files import ScenarioFileFormat, upload_scenarios
+from modeldesk.runs.scenario_files import (
+    SCENARIO_FILE_TYPES,
+    ScenarioFileFormat,
+    upload_scenarios,
+)
 from modeldesk.runs.spend import DailySpend, ModelSpend, Spend, parse_spend_day, read_spend
 from modeldesk.runs.step_outcome import CallFailure, StepOutcome
 from modeldesk.runs.summary_queue import SUMMARY_PAYLOAD_KEY
@@ -105,6 +110,7 @@ __all__ = [
     "FALLBACK_RULE",
     "MAX_PROBES_PER_RUN",
     "MAX_SCENARIOS",
+    "SCENARIO_FILE_TYPES",
     "SUMMARY_PAYLOAD_KEY",
     "CallFailure",
     "CostBreakdown",
@@ -127,6 +133,7 @@ __all__ = [
     "StepOutcome",
     "TargetModel",
     "TranscriptPage",
+    "admission_delay",
     "analyses_by_run_ids",
     "attempts_by_probe_ids",
     "cancel_run",

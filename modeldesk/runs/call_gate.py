@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import logging
 
+from modeldesk.config import Settings
 from modeldesk.db.session import Database
 from modeldesk.enums import ACTIVE_RUN_STATUSES, RunStatus
 from modeldesk.runs.budget import expected_call_cost, reserve_call, skip_remaining_probes
@@ -23,6 +24,13 @@ logger = logging.getLogger(__name__)
 # Long, because resuming wakes the run's jobs itself; this only bounds how long
 # a job picked at the very moment of the resume waits.
 PAUSED_RECHECK_SECONDS = 60.0
+
+
+def admission_delay(wait_seconds: float | None, settings: Settings) -> float:
+    """How long a call the provider's admission refused waits before it is asked again:
+    as long as the admission said, or, for a disabled provider (no figure: it waits on
+    an operator), until the next limits refresh may have enabled it."""
+    return settings.limits_refresh_seconds if wait_seconds is None else wait_seconds
 
 
 async def outcome_when_not_claimed(db: Database, skipped: Skipped) -> StepOutcome:

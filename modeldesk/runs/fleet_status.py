@@ -20,8 +20,8 @@ from pgqueuer.adapters.persistence.qb import QueryQueueBuilder
 
 from modeldesk.catalog import effective_max_parallel, effective_requests_per_minute
 from modeldesk.db.job_queue import PROBE_ENTRYPOINT_PREFIX
-from modeldesk.db.run_tables import RUN_STATUSES
 from modeldesk.db.session import Database
+from modeldesk.enums import RunStatus
 from modeldesk.runs.driver_connection import driver_connection
 
 _QUEUE_TABLE = QueryQueueBuilder().qualified.queue_table
@@ -154,7 +154,7 @@ async def provider_activity(db: Database) -> list[ProviderActivity]:
 async def fleet_totals(db: Database) -> FleetTotals:
     async with driver_connection(db) as connection:
         rows = await connection.fetch(_TOTALS)
-    runs_by_status = dict.fromkeys(RUN_STATUSES, 0)
+    runs_by_status = dict.fromkeys((status.value for status in RunStatus), 0)
     costs: list[ModelCost] = []
     for row in rows:
         if row["kind"] == "cost":

@@ -173,8 +173,7 @@ WITH probe AS (
     -- $16: the queue job to end with the outcome, NULL for none (see the docstring).
 ), {finish_job_ctes("$16::bigint", "NOT (SELECT summarize FROM probe)")}
 SELECT (SELECT count(*) FROM inserted) AS recorded,
-       (SELECT count(*) FROM job_finished) AS job_finished,
-       (SELECT summarize FROM probe) AS summarize
+       (SELECT count(*) FROM job_finished) AS job_finished
 """
 
 # Back to PENDING with the grown counters (a paused run's probe waits for the

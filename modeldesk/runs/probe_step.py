@@ -35,7 +35,7 @@ from modeldesk.llm import (
 )
 from modeldesk.log_format import bind_log_context
 from modeldesk.runs.analysis_queue import summary_recorded
-from modeldesk.runs.call_gate import gate_call, outcome_when_not_claimed
+from modeldesk.runs.call_gate import admission_delay, gate_call, outcome_when_not_claimed
 from modeldesk.runs.probe_records import (
     ClaimedProbe,
     NotAdmitted,
@@ -94,9 +94,7 @@ async def _after_recorded(db: Database, probe_id: int, job: QueueJob | None) -> 
 
 def _not_admitted(settings: Settings, refused: NotAdmitted, probe_id: int) -> StepOutcome:
     """Back to the queue until the provider could take the call; nothing was claimed."""
-    wait = refused.wait_seconds
-    if wait is None:  # disabled: the next limits refresh may enable it
-        wait = settings.limits_refresh_seconds
+    wait = admission_delay(refused.wait_seconds, settings)
     logger.debug("probe %s waits %.2f s: provider %s", probe_id, wait, refused.reason)
     return StepOutcome("retry", refused.provider_id, delay_seconds=wait)
 

@@ -28,6 +28,13 @@ from modeldesk.runs.scenario_store import lock_definition, replace_scenarios
 logger = logging.getLogger(__name__)
 
 ScenarioFileFormat = Literal["csv", "jsonl"]
+# The media types a scenario file may be sent as, API upload and page alike.
+SCENARIO_FILE_TYPES: dict[str, ScenarioFileFormat] = {
+    "text/csv": "csv",
+    "application/jsonl": "jsonl",
+    "application/x-ndjson": "jsonl",
+    "application/x-jsonlines": "jsonl",
+}
 _HEADERS = {"scenario", "text"}
 
 

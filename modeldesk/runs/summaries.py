@@ -123,7 +123,6 @@ WHERE s.transcript_id = :id
 FOR UPDATE OF s
 """
 _STATUS_SET = "UPDATE transcript_summaries SET status = :status WHERE transcript_id = :id"
-# A cancelled run spends nothing more; every other status lets its summaries run.
 
 
 async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | SummaryWaits | None:
@@ -142,6 +141,8 @@ async def claim_summary(db: Database, transcript_id: int) -> SummaryCall | Summa
             await session.execute(
                 text(_STATUS_SET), {"id": transcript_id, "status": InfraWorkStatus.PENDING.value}
             )
+        # A paused run's summaries wait for the resume; a cancelled run spends nothing
+        # more. Every other status (a finished run's included) lets its summaries run.
         if row["run_status"] in (RunStatus.PAUSED, RunStatus.CANCELLED):
             return SummaryWaits(row["run_id"], row["run_status"], None)
         await session.execute(

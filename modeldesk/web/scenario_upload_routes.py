@@ -24,6 +24,7 @@ from starlette.datastructures import FormData, UploadFile
 
 from modeldesk.errors import ModeldeskError, ValidationError
 from modeldesk.runs import (
+    SCENARIO_FILE_TYPES,
     ScenarioFileFormat,
     get_definition,
     scenario_counts_by_definition_ids,
@@ -55,12 +56,6 @@ _FORMATS_BY_SUFFIX: dict[str, ScenarioFileFormat] = {
     ".ndjson": "jsonl",
     ".jsonlines": "jsonl",
 }
-_FORMATS_BY_TYPE: dict[str, ScenarioFileFormat] = {
-    "text/csv": "csv",
-    "application/jsonl": "jsonl",
-    "application/x-ndjson": "jsonl",
-    "application/x-jsonlines": "jsonl",
-}
 
 
 async def upload_form(request: Request, user: Admin) -> FormData:
@@ -86,7 +81,7 @@ def _file_format(chosen: UploadFile) -> ScenarioFileFormat:
     found = _FORMATS_BY_SUFFIX.get(PurePosixPath(name).suffix.lower())
     if found is None:
         media_type = (chosen.content_type or "").split(";")[0].strip().lower()
-        found = _FORMATS_BY_TYPE.get(media_type)
+        found = SCENARIO_FILE_TYPES.get(media_type)
     if found is None:
         raise ValidationError(
             f"“{name[:100]}” is neither CSV (.csv) nor JSON Lines (.jsonl, .ndjson).",

@@ -51,14 +51,13 @@ RUN_LIST = """{ runs { id definition { name scenarios { id } } models { modelId 
 
 @pytest.fixture
 async def providers_on_simulator(
-    seeded_db: Database, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
+    seeded_db: Database, sim: Simulator, monkeypatch: pytest.MonkeyPatch
 ) -> Simulator:
-    simulator.reset()
     monkeypatch.setenv("OPENAI_API_KEY", "test-openai")
     monkeypatch.setenv("ANTHROPIC_API_KEY", "test-anthropic")
     async with seeded_db.transaction() as session:
-        await session.execute(update(LlmProvider).values(base_url=simulator.url))
-    return simulator
+        await session.execute(update(LlmProvider).values(base_url=sim.url))
+    return sim
 
 
 async def _execute_all(db: Database, run_id: str) -> None:

@@ -15,13 +15,12 @@ from typing import Any
 import asyncpg  # type: ignore[import-untyped]
 from pgqueuer.domain.models import Job
 from pgqueuer.domain.types import JobId, QueueEntrypoint
-from sqlalchemy import func, select
 
 from modeldesk.auth.principal import Principal
 from modeldesk.config import Settings
 from modeldesk.context import AppContext
 from modeldesk.db.job_queue import encode_payload
-from modeldesk.db.run_tables import Run, Transcript
+from modeldesk.db.run_tables import Run
 from modeldesk.db.session import Database
 from modeldesk.db.summary_tables import RunAnalysis
 from modeldesk.db.tables import LlmModel, LlmProvider
@@ -151,14 +150,6 @@ def simulator_count(sim: Simulator, provider: str, field: str = "requests") -> i
     """The simulator's counter `field` for the provider (0 before its first call)."""
     count: int = sim.stats()["providers"].get(provider, {}).get(field, 0)
     return count
-
-
-async def transcript_count(db: Database, run_id: int) -> int:
-    async with db.session() as session:
-        count = await session.scalar(
-            select(func.count()).select_from(Transcript).where(Transcript.run_id == run_id)
-        )
-    return int(count or 0)
 
 
 async def run_analysis(db: Database, run_id: int) -> RunAnalysis | None:

@@ -208,7 +208,7 @@ async def test_a_freed_slot_wakes_only_the_worker_that_freed_it(
         await FinishedJobs(manager.queries).finish(job)  # another worker's: a NOTIFY of a delete
         await _queue(db, 1)
         await _eventually_heard(heard, 2)
-        driver.wake_dequeue()
+        FinishedJobs(Queries(driver)).ended_by_step()  # a job this worker's step ended
         assert len(heard) == 3
     finally:
         await driver.__aexit__(None, None, None)

@@ -12,16 +12,17 @@ from queue_support import (
     eventually,
     run_on_workers,
     simulator_count,
-    transcript_count,
 )
 from sqlalchemy import func, select, text
 
 from modeldesk.auth.principal import Principal
+from modeldesk.db.job_queue import probe_entrypoint
 from modeldesk.db.run_tables import ProbeAttempt, Transcript
 from modeldesk.db.session import Database
 from modeldesk.enums import RunStatus, TranscriptStatus
 from modeldesk.runs import create_run, get_run, pause_run, resume_run, retry_failed_probes
 from modeldesk.testing import Outcome, Simulator
+from modeldesk.testing.crash_runs import tally_transcripts
 from modeldesk.testing.probe_runs import question_definition, wait_for_run
 from modeldesk.testing.worker_fleet import WorkerFleet
 
@@ -63,7 +64,7 @@ async def test_the_cap_holds_across_three_workers(
     )
     assert (run.spent_cost, run.reserved_cost) == (CALL_COST * 10, Decimal(0))
     assert simulator_count(sim, provider.name) == 2 + 10
-    assert await transcript_count(db, run.id) == 40
+    assert (await tally_transcripts(db, run.id)).transcripts == 40
 
 
 async def test_a_paused_run_starts_no_call_until_resumed(
@@ -82,8 +83,11 @@ async def test_a_paused_run_starts_no_call_until_resumed(
     # Calls in flight when the run paused were recorded, and nothing else started:
     # proving an absence takes a window, here five limit refreshes (0.3 s each).
     await eventually(lambda: _recorded(db, run.id, started), what="the in-flight transcripts")
-    # Pausing takes the run's jobs off the queue: once none is left, nothing can start a call.
-    await eventually(lambda: _no_jobs(db, f"probe.{provider.name}"), what="no job left")
+    # Pausing takes the run's jobs off the queue; a job picked as the pause committed
+    # waits the paused run's recheck. Once no job may start now, nothing can start a call.
+    await eventually(
+        lambda: _no_startable_jobs(db, probe_entrypoint(provider.name)), what="no job left"
+    )
     assert simulator_count(sim, provider.name) == started < 40
     paused = await get_run(db, run.id)
     assert (paused.status, paused.completed) == (RunStatus.PAUSED, started)
@@ -98,14 +102,18 @@ async def test_a_paused_run_starts_no_call_until_resumed(
     assert simulator_count(sim, provider.name, "max_concurrent") <= 2
 
 
-async def _no_jobs(db: Database, entrypoint: str) -> bool:
+async def _no_startable_jobs(db: Database, entrypoint: str) -> bool:
+    """No job of the entrypoint is running or due now (a delayed recheck may wait)."""
     async with db.session() as session:
-        statement = text("SELECT count(*) FROM pgqueuer WHERE entrypoint = :entrypoint")
+        statement = text(
+            "SELECT count(*) FROM pgqueuer WHERE entrypoint = :entrypoint"
+            " AND (status = 'picked' OR execute_after <= now())"
+        )
         return bool(await session.scalar(statement, {"entrypoint": entrypoint}) == 0)
 
 
 async def _recorded(db: Database, run_id: int, count: int) -> bool:
-    return await transcript_count(db, run_id) == count
+    return (await tally_transcripts(db, run_id)).transcripts == count
 
 
 async def test_failed_probes_run_again_once_the_provider_recovers(

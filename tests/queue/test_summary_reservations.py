@@ -12,7 +12,13 @@ from collections.abc import Awaitable, Callable
 from decimal import Decimal
 
 import pytest
-from queue_support import StartWorker, finished_analysis, run_analysis
+from queue_support import (
+    StartWorker,
+    eventually,
+    finished_analysis,
+    run_analysis,
+    simulator_count,
+)
 from sqlalchemy import select
 from test_judging_totals import assert_judging_totals_exact
 
@@ -144,7 +150,8 @@ async def test_no_analysis_while_a_probe_is_in_flight_in_a_run_stopped_at_its_ca
     settings, client = services.settings, services.client
 
     in_flight = asyncio.create_task(execute_probe(db, settings, client, first))
-    await asyncio.sleep(TARGET_LATENCY / 3)  # the first call reserved and started
+    # The first call reserved its cost and started: the second one cannot fit.
+    await eventually(lambda: simulator_count(sim, "target", "current") == 1, what="the first call")
     await execute_probe(db, settings, client, second)  # does not fit: the run stops
 
     assert not in_flight.done()

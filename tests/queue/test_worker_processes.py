@@ -17,7 +17,6 @@ from queue_support import (
     eventually,
     run_on_workers,
     simulator_count,
-    transcript_count,
 )
 from sqlalchemy import func, select, text
 
@@ -28,6 +27,7 @@ from modeldesk.db.session import Database
 from modeldesk.db.tables import LlmModel
 from modeldesk.enums import ProbeState, RunStatus
 from modeldesk.testing import Simulator
+from modeldesk.testing.crash_runs import tally_transcripts
 from modeldesk.testing.probe_runs import queue_probe_run, wait_for_run
 from modeldesk.testing.worker_fleet import WorkerFleet
 
@@ -47,7 +47,7 @@ async def test_the_parallel_limit_holds_across_three_workers(
     assert (run.status, run.completed, run.failed) == (RunStatus.COMPLETED, 24, 0)
     assert simulator_count(sim, provider.name, "max_concurrent") == 2
     assert simulator_count(sim, provider.name, "requests") == 24
-    assert await transcript_count(db, run.id) == 24
+    assert (await tally_transcripts(db, run.id)).transcripts == 24
 
 
 async def test_limit_changes_apply_to_running_workers(
@@ -205,7 +205,7 @@ async def test_a_killed_workers_jobs_run_again_without_duplicates(
     run = await wait_for_run(db, run.id, within=30)
 
     assert (run.status, run.completed, run.failed) == (RunStatus.COMPLETED, 2, 0)
-    assert await transcript_count(db, run.id) == 2
+    assert (await tally_transcripts(db, run.id)).transcripts == 2
     # Each probe: the killed call and its re-run.
     assert simulator_count(sim, IN_FLIGHT_PROVIDER, "requests") == 4
     async with db.session() as session:

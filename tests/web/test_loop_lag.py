@@ -1,10 +1,13 @@
 """No request holds the event loop for more than 100 ms (SPEC 9.7).
 
 A probe task sleeps 10 ms at a time on the app's loop and records how late it
-wakes, counting no more lateness than the CPU time the loop's thread spent
-meanwhile (a machine too busy to schedule the test is not a held loop). The
-heaviest requests allowed run meanwhile: a page of 500 transcripts with their
-responses, the export of a 10,000-transcript run, and /runs with many runs.
+wakes, by the wall clock, so a handler that blocks without computing (a
+synchronous sleep, file or socket call) counts as much as one that computes.
+Each request is timed up to three times and the least worst lateness counts:
+a held loop is late every time, while a machine too busy to schedule this
+process seldom is three times over. The heaviest requests allowed run
+meanwhile: a page of 500 transcripts with their responses, the export of a
+10,000-transcript run, and /runs with many runs.
 The app runs in this test's loop over ASGI, so any synchronous stretch in a
 handler shows as lateness. As `serve` does at start-up, the objects alive
 before the requests (here the test session's, there the server's) are frozen
@@ -17,9 +20,10 @@ import asyncio
 import contextlib
 import gc
 import logging
+import math
 import sys
 import time
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Awaitable, Callable
 
 import httpx
 from web_ui_client import UiClient
@@ -56,13 +60,9 @@ async def lag_watch() -> AsyncIterator[list[float]]:
 
     async def tick() -> None:
         while not stop.is_set():
-            started, started_cpu = time.perf_counter(), time.thread_time()
+            started = time.perf_counter()
             await asyncio.sleep(TICK)
-            late = (time.perf_counter() - started - TICK) * 1000
-            # A tick can only be held up by as much as the loop's thread computed meanwhile;
-            # the rest of its lateness is a busy machine not scheduling this process.
-            busy = (time.thread_time() - started_cpu) * 1000
-            worst[0] = max(worst[0], min(late, busy))
+            worst[0] = max(worst[0], (time.perf_counter() - started - TICK) * 1000)
 
     task = asyncio.create_task(tick())
     try:
@@ -70,6 +70,19 @@ async def lag_watch() -> AsyncIterator[list[float]]:
     finally:
         stop.set()
         await task
+
+
+async def least_lag_ms(send: Callable[[], Awaitable[None]], attempts: int = 3) -> float:
+    """The loop's worst lateness while `send` runs, the least over up to `attempts` tries
+    (it stops at the first within the budget)."""
+    least = math.inf
+    for _ in range(attempts):
+        async with lag_watch() as worst:
+            await send()
+        least = min(least, worst[0])
+        if least < lag_budget_ms():
+            break
+    return least
 
 
 async def test_the_heaviest_requests_never_hold_the_loop_100_ms(
@@ -88,23 +101,27 @@ async def test_the_heaviest_requests_never_hold_the_loop_100_ms(
 
 
 async def _measure(http: httpx.AsyncClient, bearer: dict[str, str], big: int) -> None:
-    async with lag_watch() as worst:
-        page = await http.post(
+    async def page() -> None:
+        answer = await http.post(
             "/graphql", json={"query": PAGE, "variables": {"id": str(big)}}, headers=bearer
         )
-    assert page.status_code == 200 and len(page.json()["data"]["run"]["transcripts"]) == 500
-    logger.warning("loop lag: page of 500 transcripts %.0f ms", worst[0])
-    assert worst[0] < lag_budget_ms(), f"a page of 500 transcripts held the loop {worst[0]:.0f} ms"
+        assert answer.status_code == 200
+        assert len(answer.json()["data"]["run"]["transcripts"]) == 500
 
-    async with lag_watch() as worst:
-        export = await http.get(f"/runs/{big}/transcripts.jsonl")
-    assert export.status_code == 200 and export.text.count("\n") == 10_000
-    logger.warning("loop lag: export of 10,000 transcripts %.0f ms", worst[0])
-    assert worst[0] < lag_budget_ms(), f"the export held the loop {worst[0]:.0f} ms"
+    async def export() -> None:
+        answer = await http.get(f"/runs/{big}/transcripts.jsonl")
+        assert answer.status_code == 200 and answer.text.count("\n") == 10_000
 
-    async with lag_watch() as worst:
+    async def run_pages() -> None:
         runs_page = await http.get("/runs")
         run_page = await http.get(f"/runs/{big}")
-    assert runs_page.status_code == run_page.status_code == 200
-    logger.warning("loop lag: /runs and /runs/<id> %.0f ms", worst[0])
-    assert worst[0] < lag_budget_ms(), f"/runs and /runs/<id> held the loop {worst[0]:.0f} ms"
+        assert runs_page.status_code == run_page.status_code == 200
+
+    for what, send in (
+        ("a page of 500 transcripts", page),
+        ("the export of 10,000 transcripts", export),
+        ("/runs and /runs/<id>", run_pages),
+    ):
+        lag = await least_lag_ms(send)
+        logger.warning("loop lag: %s %.0f ms", what, lag)
+        assert lag < lag_budget_ms(), f"{what} held the loop {lag:.0f} ms"

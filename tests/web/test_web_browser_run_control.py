@@ -26,13 +26,12 @@ ALICE = Principal.system("alice")
 
 
 @pytest.fixture
-async def model(seeded_db: Database, simulator: Simulator) -> LlmModel:
+async def model(seeded_db: Database, sim: Simulator) -> LlmModel:
     """One simulated provider, one call at a time, so a run moves slowly enough to pause."""
-    simulator.reset()
     provider, created = await add_simulated_provider(
-        seeded_db, ALICE, simulator.url, "steady", parallel=1
+        seeded_db, ALICE, sim.url, "steady", parallel=1
     )
-    simulator.configure(created.model_id, provider=provider.name, latency=0.5)
+    sim.configure(created.model_id, provider=provider.name, latency=0.5)
     return created
 
 

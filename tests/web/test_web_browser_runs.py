@@ -33,14 +33,11 @@ TIMES = "\N{MULTIPLICATION SIGN}"
 
 
 @pytest.fixture
-async def simlab(
-    seeded_db: Database, simulator: Simulator, monkeypatch: pytest.MonkeyPatch
-) -> Database:
+async def simlab(seeded_db: Database, sim: Simulator, monkeypatch: pytest.MonkeyPatch) -> Database:
     """A provider of two models on the simulator, the only one with a key (so its default
     is the one pre-selected)."""
-    simulator.reset()
-    simulator.configure("sim-fast", latency=0.05, input_tokens=1200, output_tokens=300)
-    simulator.configure("sim-deep", latency=0.4, input_tokens=2000, output_tokens=900)
+    sim.configure("sim-fast", latency=0.05, input_tokens=1200, output_tokens=300)
+    sim.configure("sim-deep", latency=0.4, input_tokens=2000, output_tokens=900)
     monkeypatch.setenv(KEY_VARIABLE, "sim-key")
     admin = Principal.system("setup")
     provider = await create_provider(
@@ -50,7 +47,7 @@ async def simlab(
             name="simlab",
             display_name="Simulator Lab",
             api_style="OPENAI",
-            base_url=simulator.url + "/v1",
+            base_url=sim.url + "/v1",
             api_key_env=KEY_VARIABLE,
             max_parallel_requests=2,
             requests_per_minute=600,

@@ -70,6 +70,10 @@ async def test_before_any_definition_the_card_says_to_create_one_and_then_offers
     assert response.status_code == 200
     assert '<section id="scenario-upload" class="card"' in response.text
     assert 'name="scenarioFile" type="file"' in response.text
+    # The dialog comes inside the card it replaces: the page never holds two.
+    section = response.text.split('<section id="scenario-upload"', 1)[1].split("</section>", 1)[0]
+    assert response.text.count('id="scenario-upload-dialog"') == 1
+    assert 'id="scenario-upload-dialog"' in section
 
     # A later definition leaves the card alone, and a file picked in it.
     second = {"name": "Shapes", "template": "Name a shape.", "scenarios": "Round?"}

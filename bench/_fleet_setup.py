@@ -2,7 +2,7 @@
 simulator as every provider, and `modeldesk worker` processes.
 
 A module for the scripts beside it (`python bench/<script>.py` puts this folder on
-the import path); run alone, it does nothing.
+the import path); `make bench` leaves out `bench/_*.py`.
 """
 
 from __future__ import annotations
